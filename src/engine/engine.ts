@@ -1,0 +1,153 @@
+import type {Config} from '../config/schema.js';
+import {VERSION} from '../version.js';
+import {EventBus} from './bus.js';
+import type {EngineEvents, Notice} from './events.js';
+import {HttpServer, sendJson} from './http/server.js';
+import {Logger, type Log} from './log.js';
+import {MqttConnection, type MqttStatus} from './mqtt/connection.js';
+import {EmbeddedBroker} from './mqtt/embedded-broker.js';
+import {publicBaseUrl} from './util/net.js';
+import {Inventory} from './inventory/inventory.js';
+import {FirmwareStore} from './firmware/store.js';
+
+export interface EngineOptions {
+  readonly logger?: Logger;
+  readonly now?: () => number;
+}
+
+/** One part of the engine with a lifecycle. Constructors only store collaborators. */
+export interface Service {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The worker: embedded broker, HTTP server, MQTT connection and the features built on them. It knows
+ * nothing of the terminal UI; the dashboard and the headless printer both watch `bus` and read state.
+ * Services start in a fixed order and stop in reverse; `stop()` is the one shutdown path.
+ */
+export class Engine {
+  readonly bus: EventBus<EngineEvents>;
+  readonly logger: Logger;
+  readonly log: Log;
+  readonly http: HttpServer;
+  readonly mqtt: MqttConnection;
+  readonly broker: EmbeddedBroker | null;
+  readonly firmware: FirmwareStore;
+  readonly inventory: Inventory;
+  readonly startedAt: number;
+  readonly now: () => number;
+  readonly #services: Service[] = [];
+  readonly #started: Service[] = [];
+  #stopping: Promise<void> | null = null;
+
+  constructor(readonly config: Config, options: EngineOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
+    this.logger = options.logger ?? new Logger({debug: config.debug, file: config.logFile, maxFileSize: config.logMaxSize});
+    this.logger.redact(config.mqtt.password, config.http.password);
+    this.log = this.logger.child('app');
+    const busLog = this.logger.child('bus');
+    this.bus = new EventBus<EngineEvents>((event, error) => busLog.error(`listener of ${event} failed: ${(error as Error).stack ?? error}`));
+
+    this.broker = config.mqtt.embedded ? new EmbeddedBroker(config.mqtt.brokerHost, config.mqtt.brokerPort, this.logger.child('broker')) : null;
+    this.http = new HttpServer(config.http, this.logger.child('http'));
+    this.mqtt = new MqttConnection(config.mqtt, this.logger.child('mqtt'), this.now);
+    this.mqtt.onStatus(status => this.bus.emit('mqtt', status));
+
+    this.http.route('GET', '/healthz', ({res}) => sendJson(res, 200, this.health()), {auth: false});
+
+    // features: constructors only wire routes and handlers; their start() loads state from disk
+    this.firmware = new FirmwareStore(this);
+    this.inventory = new Inventory(this);
+
+    // Order matters: stores load before anything can reach them; the broker before our client.
+    this.#services.push(this.firmware, this.inventory);
+    if (this.broker) {
+      const broker = this.broker;
+      this.#services.push({name: 'embedded broker', start: () => broker.start(), stop: () => broker.stop()});
+    }
+    this.#services.push({name: 'http', start: () => this.http.start(), stop: () => this.http.stop()});
+    this.#services.push({
+      name: 'mqtt',
+      start: async () => {
+        if (this.broker) this.mqtt.setPort(this.broker.boundPort);
+        this.mqtt.start();
+      },
+      stop: () => this.mqtt.stop(),
+    });
+  }
+
+  /** Add a feature service; it starts after those added before it and stops before them. */
+  addService(service: Service, options: {before?: string} = {}): void {
+    const index = options.before ? this.#services.findIndex(s => s.name === options.before) : -1;
+    if (index >= 0) this.#services.splice(index, 0, service);
+    else this.#services.push(service);
+  }
+
+  get mqttStatus(): MqttStatus {
+    return this.mqtt.status;
+  }
+
+  /** The URL devices must use for HTTP updates, e.g. http://192.168.1.10:9080/ota */
+  get otaUrl(): string {
+    const h = this.config.http;
+    return `${publicBaseUrl({baseUrl: h.baseUrl, host: h.host, port: this.http.boundPort, tls: this.http.tls})}${h.endpoint}`;
+  }
+
+  get readonly(): boolean {
+    return this.config.readonly;
+  }
+
+  /** Report an outcome to the user: the Log view, the log file, the headless output. */
+  notice(area: string, level: Notice['level'], text: string): void {
+    const notice: Notice = {time: this.now(), level, area, text};
+    this.logger.write(level, area, text);
+    this.bus.emit('notice', notice);
+  }
+
+  health(): Record<string, unknown> {
+    const mqtt = this.mqtt.status;
+    return {
+      status: mqtt.state === 'connected' ? 'ok' : 'degraded',
+      version: VERSION,
+      uptime: Math.round((this.now() - this.startedAt) / 1000),
+      mqtt: {state: mqtt.state, url: mqtt.url, since: new Date(mqtt.since).toISOString(), ...(mqtt.lastError ? {lastError: mqtt.lastError} : {})},
+      broker: this.broker ? {embedded: true, port: this.broker.boundPort, clients: this.broker.clients} : {embedded: false},
+      readonly: this.readonly,
+    };
+  }
+
+  /** Start every service in order. A failure stops what was started and is rethrown. */
+  async start(): Promise<void> {
+    this.log.info(`homie-ota ${VERSION} starting${this.config.configFile ? ` with ${this.config.configFile}` : ' on defaults (no homie-ota.ini)'}`);
+    for (const service of this.#services) {
+      try {
+        await service.start();
+        this.#started.push(service);
+      } catch (error) {
+        this.log.error(`${service.name} failed to start: ${(error as Error).message}`);
+        await this.stop();
+        throw error;
+      }
+    }
+  }
+
+  /** Stop in reverse order; each step guarded and time-limited. Safe to call more than once. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      while (this.#started.length > 0) {
+        const service = this.#started.pop()!;
+        try {
+          await Promise.race([service.stop(), new Promise(resolve => setTimeout(resolve, 3000).unref())]);
+        } catch (error) {
+          this.log.warn(`${service.name} did not stop cleanly: ${(error as Error).message}`);
+        }
+      }
+      this.log.info('stopped');
+      this.logger.close();
+    })();
+    return this.#stopping;
+  }
+}

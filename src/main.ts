@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+import meow from 'meow';
+import {MAIN_FLAGS, MAIN_HELP} from './cli.js';
+import {loadConfig} from './config/load.js';
+import {createEngine} from './engine/create-engine.js';
+import {StartupError} from './engine/mqtt/embedded-broker.js';
+import {runHeadless} from './headless/headless.js';
+import {Shutdown} from './shutdown.js';
+import {SUBCOMMANDS} from './commands.js';
+import {VERSION} from './version.js';
+
+async function main(argv: string[]): Promise<void> {
+  const sub = argv[0] ? SUBCOMMANDS[argv[0]] : undefined;
+  if (sub) {
+    const code = await (await sub()).main(argv.slice(1));
+    process.exitCode = code;
+    return;
+  }
+  // chalk (under Ink) does not read NO_COLOR itself; FORCE_COLOR=0 must be set before Ink loads
+  if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
+
+  if (argv.includes('--version')) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${MAIN_HELP}\n`);
+    return;
+  }
+  const cli = meow(MAIN_HELP, {importMeta: import.meta, argv, flags: MAIN_FLAGS, allowUnknownFlags: false, description: false, autoHelp: false, autoVersion: false});
+  const flags = cli.flags;
+  const headless = Boolean(flags.headless) || !process.stdin.isTTY || !process.stdout.isTTY;
+
+  let demo: Awaited<ReturnType<typeof prepareDemo>> | null = null;
+  if (flags.demo) {
+    demo = await prepareDemo(cli.input[0]);
+    if (!demo) return;
+  }
+  const loaded = loadConfig({...flags, ...(demo?.overrides ?? {}), headless});
+  if (!loaded.ok) {
+    for (const error of loaded.errors) process.stderr.write(`homie-ota: ${error}\n`);
+    process.stderr.write('homie-ota: not started; fix the settings above (homie-ota --help lists them).\n');
+    process.exitCode = 2;
+    return;
+  }
+  const config = loaded.config;
+  const engine = createEngine(config);
+  for (const warning of loaded.warnings) engine.log.warn(warning);
+
+  const shutdown = new Shutdown();
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      engine.log.info(`${signal} received; shutting down`);
+      void shutdown.run(0, signal);
+    });
+  }
+  process.on('uncaughtException', error => {
+    engine.log.error(`unexpected error: ${error.stack ?? error.message}`);
+    void shutdown.run(1, 'unexpected error');
+  });
+  process.on('unhandledRejection', reason => {
+    engine.log.error(`unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
+  });
+
+  try {
+    await engine.start();
+  } catch (error) {
+    const message = error instanceof StartupError ? error.message : `could not start: ${(error as Error).message}`;
+    process.stderr.write(`homie-ota: ${message}\n`);
+    process.exitCode = error instanceof StartupError ? error.exitCode : 1;
+    await engine.stop();
+    return;
+  }
+  shutdown.add('engine', () => engine.stop());
+  if (demo) {
+    const running = demo;
+    await running.start(engine);
+    shutdown.add('demo', () => running.stop());
+  }
+
+  if (headless) {
+    process.stdout.on('error', () => {
+      // stdout closed (a pipe went away): keep serving, the log file still records
+    });
+    // printing goes on through the shutdown, so its steps show in the journal too
+    runHeadless(engine);
+    return;
+  }
+
+  // Ink prints only a final frame when it believes it runs under CI (any CI variable, even empty);
+  // we are on a terminal, so the dashboard must be live
+  delete process.env.CI;
+  delete process.env.CONTINUOUS_INTEGRATION;
+  const [{runUi}, {createDashboardStore}] = await Promise.all([import('./ui/run-ui.js'), import('./store/dashboard-store.js')]);
+  const store = createDashboardStore(engine);
+  const ui = runUi(engine, store);
+  shutdown.add('dashboard', () => {
+    ui.close();
+    store.dispose();
+  });
+  void ui.exited.then(() => shutdown.run(0, 'quit'));
+}
+
+async function prepareDemo(count: string | undefined) {
+  const {prepareDemo: prepare} = await import('./demo/demo.js');
+  return prepare(count);
+}
+
+main(process.argv.slice(2)).catch(error => {
+  process.stderr.write(`homie-ota: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});

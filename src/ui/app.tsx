@@ -1,0 +1,129 @@
+import React, {useCallback, useEffect, useState} from 'react';
+import {Box, useApp} from 'ink';
+import {Header, type Tab} from './components/header.js';
+import {Footer, type FooterMessage} from './components/footer.js';
+import {HelpOverlay} from './components/help-overlay.js';
+import {PanelErrorBoundary} from './components/error-boundary.js';
+import {useEngine, useSnapshot} from './context.js';
+import {KeyboardProvider, useKeyboardState, useKeyLayer} from './keyboard.js';
+import {hintsFor, type Command, type Scope} from './keymap.js';
+import {useTerminalSize} from './hooks/use-terminal-size.js';
+import {LogView} from './views/log-view.js';
+import {PlaceholderView} from './views/placeholder-view.js';
+import type {DashboardSnapshot} from '../store/dashboard-store.js';
+import type {ViewProps} from './views/types.js';
+import {DevicesView, devicesTabLabel} from './views/devices/devices-view.js';
+import {FirmwareView, firmwareTabLabel} from './views/firmware/firmware-view.js';
+
+export type ViewId = 'devices' | 'firmware' | 'queue' | 'log';
+
+export type {ViewProps} from './views/types.js';
+
+interface ViewSpec {
+  readonly id: ViewId;
+  readonly key: string;
+  readonly title: string;
+  /** tab label with a count, from the snapshot */
+  readonly label: (snapshot: DashboardSnapshot) => string;
+  readonly Component: React.ComponentType<ViewProps>;
+}
+
+const placeholder = (title: string) => function Placeholder({height}: ViewProps) {
+  return <PlaceholderView title={title} height={height} />;
+};
+
+export const VIEWS: readonly ViewSpec[] = [
+  {id: 'devices', key: '1', title: 'Devices', label: devicesTabLabel, Component: DevicesView},
+  {id: 'firmware', key: '2', title: 'Firmware', label: firmwareTabLabel, Component: FirmwareView},
+  {id: 'queue', key: '3', title: 'Queue', label: () => 'Queue', Component: placeholder('Queue')},
+  {id: 'log', key: '4', title: 'Log', label: s => `Log ${s.log.length}`, Component: LogView},
+];
+
+/** Lines the header (2) and footer (2) take; the frame stays at least one line shorter than the terminal. */
+export const CHROME_LINES = 4;
+
+export function App({initialView = 'devices', onQuit}: {readonly initialView?: ViewId; readonly onQuit?: () => void}) {
+  const engine = useEngine();
+  const {exit} = useApp();
+  const [view, setView] = useState<ViewId>(initialView);
+  const [help, setHelp] = useState(false);
+  const [flash, setFlash] = useState<FooterMessage & {until: number} | null>(null);
+
+  const onGlobal = useCallback((command: Command): boolean => {
+    const index = VIEWS.findIndex(v => v.id === view);
+    switch (command) {
+      case 'app.quit': onQuit?.(); exit(); return true;
+      case 'app.help': setHelp(h => !h); return true;
+      case 'view.devices': setView('devices'); return true;
+      case 'view.firmware': setView('firmware'); return true;
+      case 'view.queue': setView('queue'); return true;
+      case 'view.log': setView('log'); return true;
+      case 'view.next': setView(VIEWS[(index + 1) % VIEWS.length]!.id); return true;
+      case 'view.prev': setView(VIEWS[(index + VIEWS.length - 1) % VIEWS.length]!.id); return true;
+      default: return false;
+    }
+  }, [view, exit, onQuit]);
+
+  const onRefused = useCallback(() => {
+    setFlash({text: 'read-only mode (--readonly): actions that change devices or firmware are off', tone: 'warn', until: engine.now() + 5000});
+  }, [engine]);
+
+  return (
+    <KeyboardProvider readonly={engine.readonly} onGlobal={onGlobal} onRefused={onRefused}>
+      <Dashboard view={view} help={help} closeHelp={() => setHelp(false)} flash={flash} />
+    </KeyboardProvider>
+  );
+}
+
+function Dashboard({view, help, closeHelp, flash}: {
+  readonly view: ViewId;
+  readonly help: boolean;
+  readonly closeHelp: () => void;
+  readonly flash: (FooterMessage & {until: number}) | null;
+}) {
+  const snapshot = useSnapshot();
+  const {columns, rows} = useTerminalSize();
+  const {activeScopes} = useKeyboardState();
+  const bodyHeight = Math.max(3, rows - 1 - CHROME_LINES);
+  const spec = VIEWS.find(v => v.id === view)!;
+  const tabs: Tab[] = VIEWS.map(v => ({key: v.key, label: v.label(snapshot), active: v.id === view}));
+  const viewScopes: readonly Scope[] = activeScopes.length > 0 ? activeScopes : [];
+  const [helpScopes, setHelpScopes] = useState<readonly Scope[]>([]);
+  useEffect(() => {
+    if (!help) setHelpScopes(viewScopes);
+    // remember the scopes of the view under the overlay
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [help, viewScopes.join(',')]);
+
+  const message = footerMessage(snapshot, flash);
+  const hints = hintsFor([...(help ? [] : viewScopes), 'global'], snapshot.readonly);
+  const Body = spec.Component;
+  return (
+    <Box flexDirection="column" width={columns} height={rows - 1}>
+      <Header snapshot={snapshot} tabs={tabs} width={columns} />
+      <Box height={bodyHeight} flexDirection="column" overflow="hidden">
+        {help ? (
+          <HelpOverlay scopes={helpScopes} readonly={snapshot.readonly} height={bodyHeight} width={columns} onClose={closeHelp} />
+        ) : (
+          <PanelErrorBoundary key={view} name={spec.title}>
+            <Body height={bodyHeight} width={columns} isActive={!help} />
+          </PanelErrorBoundary>
+        )}
+      </Box>
+      <Footer hints={hints} message={message} />
+    </Box>
+  );
+}
+
+function footerMessage(snapshot: DashboardSnapshot, flash: (FooterMessage & {until: number}) | null): FooterMessage | null {
+  if (flash && flash.until > snapshot.now) return flash;
+  const notice = snapshot.lastNotice;
+  if (notice && snapshot.now - notice.time < 15_000) return {text: notice.text, tone: notice.level};
+  if (snapshot.problems.length > 0) return {text: snapshot.problems[0]!, tone: 'error'};
+  return null;
+}
+
+/** Lets a view ask for nothing but still take part in keyboard routing (used by simple views). */
+export function useNoKeys(scopes: readonly Scope[], isActive: boolean): void {
+  useKeyLayer({scopes, onKey: () => false}, isActive);
+}

@@ -1,0 +1,58 @@
+import React from 'react';
+import {render, type Instance} from 'ink';
+import type {Engine} from '../engine/engine.js';
+import type {DashboardStore} from '../store/dashboard-store.js';
+import {App, type ViewId} from './app.js';
+import {PersistentStateProvider, Providers} from './context.js';
+
+const ENTER_ALT_SCREEN = '\u001B[?1049h\u001B[H';
+const LEAVE_ALT_SCREEN = '\u001B[?1049l';
+const SHOW_CURSOR = '\u001B[?25h';
+
+export interface UiHandle {
+  readonly instance: Instance;
+  /** resolves when the user quits (q, Ctrl+C) */
+  readonly exited: Promise<void>;
+  /** unmount and give the terminal back (idempotent) */
+  close(): void;
+}
+
+/**
+ * Draw the dashboard on the alternate screen, so the user's shell and scrollback come back untouched
+ * on exit. Console output is routed into the engine log: nothing but Ink writes to this terminal.
+ */
+export function runUi(engine: Engine, store: DashboardStore, options: {initialView?: ViewId; stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream} = {}): UiHandle {
+  const stdout = options.stdout ?? process.stdout;
+  const consoleLog = engine.logger.child('console');
+  const original = {log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug};
+  const format = (args: unknown[]) => args.map(a => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(' ');
+  console.log = (...args: unknown[]) => consoleLog.info(format(args));
+  console.info = console.log;
+  console.debug = (...args: unknown[]) => consoleLog.debug(format(args));
+  console.warn = (...args: unknown[]) => consoleLog.warn(format(args));
+  console.error = (...args: unknown[]) => consoleLog.error(format(args));
+
+  stdout.write(ENTER_ALT_SCREEN);
+  const instance = render(
+    <Providers store={store} engine={engine}>
+      <PersistentStateProvider>
+        <App initialView={options.initialView} />
+      </PersistentStateProvider>
+    </Providers>,
+    {stdout, stdin: options.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: false, maxFps: 15},
+  );
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    try {
+      instance.unmount();
+    } catch {
+      // already unmounted
+    }
+    stdout.write(LEAVE_ALT_SCREEN + SHOW_CURSOR);
+    Object.assign(console, original);
+  };
+  const exited = instance.waitUntilExit().then(() => close(), () => close());
+  return {instance, exited, close};
+}

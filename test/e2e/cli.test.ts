@@ -1,0 +1,115 @@
+import {spawn} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {CLI, ensureBuilt, spawnCli, type PtyApp} from '../helpers/pty.js';
+import {freePort} from '../helpers/ports.js';
+import {tempDir} from '../helpers/tmp.js';
+import {waitFor} from '../helpers/wait-for.js';
+import {getJson} from '../helpers/http.js';
+
+let dir: string;
+let cleanup: () => void;
+let app: PtyApp | null = null;
+beforeAll(() => ensureBuilt());
+beforeEach(() => ({dir, cleanup} = tempDir()));
+afterEach(async () => {
+  if (app) {
+    app.kill('SIGKILL');
+    await app.exitCode;
+  }
+  app = null;
+  cleanup();
+});
+
+async function ports(): Promise<string[]> {
+  return ['--broker-port', String(await freePort()), '--http-port', String(await freePort())];
+}
+
+describe('the built CLI in a real terminal', () => {
+  it('starts the dashboard at 100×30, shows the header, and q exits 0 with the terminal restored', async () => {
+    const started = Date.now();
+    app = spawnCli(await ports(), {cwd: dir, cols: 100, rows: 30});
+    await app.waitForText(/MQTT ● connected embedded/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const screen = app.screen();
+    expect(screen[0]).toMatch(/^homie-ota {2}MQTT ● connected embedded :\d+, 1 client {2}OTA http:\/\/.*:\d+\/ota/);
+    expect(screen[1]).toMatch(/1 Devices/);
+    app.press('4');
+    await app.waitForText('connected to mqtt://127.0.0.1');
+    app.press('q');
+    expect(await app.exitCode).toBe(0);
+    const out = app.output();
+    expect(out).toContain('\u001B[?1049h');
+    expect(out.lastIndexOf('\u001B[?1049l')).toBeGreaterThan(out.lastIndexOf('\u001B[?1049h'));
+    expect(out).toContain('\u001B[?25h');
+  });
+
+  it('fits an 80×24 terminal, reflows on resize and quits with Ctrl+C', async () => {
+    app = spawnCli(await ports(), {cwd: dir, cols: 80, rows: 24});
+    await app.waitForText('homie-ota');
+    await app.waitForText('? help');
+    const screen = app.screen();
+    // the footer sits on the second-to-last row: the frame is one line shorter than the terminal
+    expect(screen.findIndex(line => line.includes('? help'))).toBe(22);
+    app.resize(60, 20);
+    await waitFor(() => app!.screen().findIndex(line => line.includes('? help')) === 18, 'footer moved after resize');
+    app.press('\u0003');
+    expect(await app.exitCode).toBe(0);
+  });
+
+  it('shuts down cleanly on SIGTERM while the dashboard runs', async () => {
+    app = spawnCli(await ports(), {cwd: dir});
+    await app.waitForText('homie-ota');
+    app.kill('SIGTERM');
+    expect(await app.exitCode).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'homie-ota.log'), 'utf8')).toMatch(/SIGTERM received; shutting down[\s\S]*stopped/);
+  });
+});
+
+describe('the built CLI without a terminal', () => {
+  it('runs headless when stdin is not a TTY: log lines on stdout, /healthz answers, SIGTERM exits 0', async () => {
+    const [, brokerPort, , httpPort] = await ports();
+    const child = spawn(process.execPath, [CLI, '--broker-port', brokerPort!, '--http-port', httpPort!], {cwd: dir, stdio: ['pipe', 'pipe', 'pipe']});
+    let out = '';
+    child.stdout.on('data', d => (out += d));
+    const exit = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
+    await waitFor(() => out.includes('connected to mqtt://'), 'headless connected', 8000);
+    const health = await getJson(`http://127.0.0.1:${httpPort}/healthz`);
+    expect(health).toMatchObject({status: 'ok', mqtt: {state: 'connected'}});
+    expect(out).not.toMatch(/\u001B\[/);
+    expect(out.split('\n')[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}app: homie-ota \S+ starting on defaults/);
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(out).toMatch(/INFO {2}app: stopped/);
+  });
+
+  it('exits 2 before starting when a setting is wrong, one line per problem', async () => {
+    fs.writeFileSync(path.join(dir, 'homie-ota.ini'), '[global]\nOTA_PORT = abc\n[mqtt]\nMQTT_CAFILE = missing.pem\n');
+    const child = spawn(process.execPath, [CLI, '--headless'], {cwd: dir, stdio: ['ignore', 'pipe', 'pipe']});
+    let err = '';
+    child.stderr.on('data', d => (err += d));
+    const code = await new Promise<number | null>(resolve => child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(err.trim().split('\n')).toEqual([
+      expect.stringMatching(/^homie-ota: \[global\] OTA_PORT \(homie-ota\.ini\) "abc": not a port number/),
+      expect.stringMatching(/^homie-ota: \[mqtt\] MQTT_CAFILE \(homie-ota\.ini\) "missing\.pem": cannot read/),
+      'homie-ota: not started; fix the settings above (homie-ota --help lists them).',
+    ]);
+  });
+
+  it('prints --version and a --help that lists every flag', async () => {
+    const run = (args: string[]) => new Promise<string>(resolve => {
+      const child = spawn(process.execPath, [CLI, ...args], {cwd: dir});
+      let out = '';
+      child.stdout.on('data', d => (out += d));
+      child.on('exit', () => resolve(out));
+    });
+    const pkg = JSON.parse(fs.readFileSync(path.join(CLI, '../../package.json'), 'utf8'));
+    expect((await run(['--version'])).trim()).toBe(pkg.version);
+    const help = await run(['--help']);
+    for (const flag of ['--config', '--mqtt', '--broker-port', '--prefix', '--http-host', '--http-port', '--firmware-dir', '--headless', '--readonly', '--log-file', '--demo', '--no-watch', '--concurrency']) {
+      expect(help).toContain(flag);
+    }
+  });
+});

@@ -1,0 +1,104 @@
+import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {createEngine} from '../../src/engine/create-engine.js';
+import type {Engine} from '../../src/engine/engine.js';
+import {testConfig} from '../helpers/config.js';
+import {keys, renderDashboard, type RenderedDashboard} from '../helpers/render-ui.js';
+import {tempDir} from '../helpers/tmp.js';
+
+let dir: string;
+let cleanup: () => void;
+let engine: Engine;
+let ui: RenderedDashboard | null = null;
+beforeEach(() => {
+  ({dir, cleanup} = tempDir());
+  engine = createEngine(testConfig(dir, {brokerPort: '0'}));
+});
+afterEach(() => {
+  ui?.unmount();
+  ui = null;
+  cleanup();
+});
+
+describe('dashboard shell', () => {
+  it('shows the header with broker state and the OTA URL, the tabs and the key hints', async () => {
+    ui = await renderDashboard(engine);
+    const frame = await ui.waitForText('homie-ota');
+    const lines = frame.split('\n');
+    expect(lines[0]).toMatch(/^homie-ota {2}MQTT ○ closed .*OTA http:\/\/127\.0\.0\.1:\d+\/ota/);
+    expect(lines[1]).toMatch(/1 Devices .* 2 Firmware .* 3 Queue .* 4 Log/);
+    expect(lines.at(-1)).toMatch(/\? help {2}q quit/);
+  });
+
+  it('switches views with 1-4, Tab and Shift+Tab', async () => {
+    engine.log.info('a line for the log view');
+    ui = await renderDashboard(engine);
+    await ui.waitForText('Devices');
+    await ui.press('4');
+    await ui.waitForText('a line for the log view');
+    await ui.press('2');
+    await ui.waitForText('firmware files');
+    await ui.press(keys.tab);
+    await ui.waitForText(/Queue: nothing to show yet/);
+    await ui.press(keys.shiftTab, keys.shiftTab);
+    await ui.waitForText(/\d+ devices/);
+  });
+
+  it('opens a help overlay built from the keymap and closes it with any key', async () => {
+    ui = await renderDashboard(engine, {initialView: 'log'});
+    await ui.press('?');
+    const help = await ui.waitForText('Everywhere');
+    expect(help).toMatch(/1 +Devices view/);
+    expect(help).toMatch(/Log view/);
+    expect(help).toMatch(/f +follow new lines/);
+    await ui.press(keys.escape);
+    await ui.waitForText(/lines · following/);
+    expect(ui.frame()).not.toContain('Everywhere');
+  });
+
+  it('quits with q and with Ctrl+C', async () => {
+    ui = await renderDashboard(engine);
+    await ui.waitForText('homie-ota');
+    await ui.press('q');
+    await ui.exited;
+    const second = await renderDashboard(createEngine(testConfig(dir, {brokerPort: '0'})));
+    await second.waitForText('homie-ota');
+    await second.press(keys.ctrlC);
+    await second.exited;
+    second.unmount();
+  });
+
+  it('never draws more lines than the terminal minus one, and reflows on resize', async () => {
+    for (let i = 0; i < 100; i++) engine.log.info(`line ${i} ${'x'.repeat(150)}`);
+    ui = await renderDashboard(engine, {columns: 80, rows: 24, initialView: 'log'});
+    await ui.waitForText('line 99');
+    expect(ui.frame().split('\n').length).toBeLessThanOrEqual(23);
+    for (const line of ui.frame().split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    ui.resize(60, 15);
+    await ui.waitForText('line 99');
+    await new Promise(resolve => setTimeout(resolve, 50));
+    expect(ui.frame().split('\n').length).toBeLessThanOrEqual(14);
+    for (const line of ui.frame().split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+  });
+
+  it('scrolls the log, stops following, and follows again with f', async () => {
+    for (let i = 0; i < 60; i++) engine.log.info(`entry ${i}`);
+    ui = await renderDashboard(engine, {rows: 20, initialView: 'log'});
+    await ui.waitForText('entry 59');
+    await ui.press('k', 'k', 'k');
+    const scrolled = await ui.waitForText('3 newer below');
+    expect(scrolled).not.toContain('entry 59');
+    engine.log.warn('fresh warning');
+    await ui.press('f');
+    await ui.waitForText('fresh warning');
+    await ui.press('w', 'w');
+    const filtered = await ui.waitForText('warn and above');
+    expect(filtered).not.toContain('entry 10');
+  });
+
+  it('escapes control characters from device data before they reach the terminal', async () => {
+    engine.log.info('device says \u001B[2Jcleared\u0007');
+    ui = await renderDashboard(engine, {initialView: 'log'});
+    const frame = await ui.waitForText('cleared');
+    expect(frame).toContain('\\x1b[2Jcleared\\x07');
+  });
+});

@@ -1,0 +1,15 @@
+import React from 'react';
+import {render, Text} from 'ink';
+import {App} from './src/ui/app.js';
+import {PersistentStateProvider, Providers} from './src/ui/context.js';
+import {createEngine} from './src/engine/create-engine.js';
+import {loadConfig} from './src/config/load.js';
+import {createDashboardStore} from './src/store/dashboard-store.js';
+const r = loadConfig({firmwareDir: '/tmp/t1/fw', logFile: 'none'});
+if (!r.ok) throw new Error(r.errors.join());
+const engine = createEngine(r.config);
+const store = createDashboardStore(engine);
+const which = process.argv[2];
+const tree = which === 'simple' ? <Text>simple</Text> : <Providers store={store} engine={engine}><PersistentStateProvider><App/></PersistentStateProvider></Providers>;
+const inst = render(tree, {exitOnCtrlC: false, patchConsole: false, maxFps: 15, onRender: (m) => process.stderr.write(`render ${JSON.stringify(m)}\n`)});
+setTimeout(() => { inst.unmount(); store.dispose(); process.exit(0); }, 1500);
