@@ -1,35 +1,371 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
 import type {Engine, Service} from '../engine.js';
+import type {Log} from '../log.js';
+import {compareVersions} from '../util/version.js';
+import {printable} from '../util/text.js';
+import {MetadataCache} from './cache.js';
+import {descriptionFileName, parseFirmwareFileName} from './file-name.js';
+import {readCapped} from './file-ops.js';
+import type {FilingContext} from './filing.js';
+import {DEFAULT_MAX_INFLATED, identifyFirmware} from './identify.js';
+import {compareRecords, makeRecord, type FirmwareRecord} from './records.js';
+import {FolderScanner} from './scanner.js';
+import type {DropStatus} from './settle.js';
+import {FolderWatcher} from './watcher.js';
+import {registerFirmwareRoutes} from './http-routes.js';
+import {ingestUpload, type UploadResult} from './ingest-upload.js';
+import {writeFileAtomic} from '../util/atomic.js';
 
-/**
- * One firmware file in the store (the JSON of GET /api/firmware). The firmware work may add fields;
- * the ones below are what other features rely on.
- */
-export interface FirmwareRecord {
-  readonly name: string;
-  readonly version: string;
-  /** file name inside OTA_FIRMWARE_ROOT, e.g. relay-1.2.0.bin */
-  readonly file: string;
-  readonly size: number;
-  /** lowercase hex MD5 of the file */
-  readonly md5: string;
-  /** esp8266, esp32, esp32s3, … or unknown */
-  readonly chip: string;
-  /** the file is gzip-compressed (ESP8266 HTTP updates only) */
-  readonly gzip: boolean;
-  readonly description: string;
+export type {FirmwareRecord} from './records.js';
+export type {DropStatus} from './settle.js';
+export type {UploadResult} from './ingest-upload.js';
+
+/** Timings of the watched folder; tests shorten them. */
+export interface StoreTuning {
+  /** a dropped file must be unchanged this long before it is read (default 2 s) */
+  readonly stableMs: number;
+  /** …and this long before an unusable one is moved to rejected/ (default 30 s) */
+  readonly rejectAfterMs: number;
+  /** full rescan interval, for events fs.watch misses (default 30 s) */
+  readonly rescanMs: number;
+  /** use fs.watch besides the rescan (default true) */
+  readonly fsWatch: boolean;
+  readonly maxInflated: number;
 }
 
-/** The firmware store. (Stub: the firmware work replaces it.) */
+export interface Outcome {
+  readonly time: number;
+  readonly level: 'info' | 'warn' | 'error';
+  readonly text: string;
+}
+
+/** The answer to a change request (delete, describe) for the TUI and the HTTP routes. */
+export type ChangeResult = {readonly ok: true; readonly message: string} | {readonly ok: false; readonly status: 403 | 404 | 409 | 500; readonly message: string};
+
+const DESCRIPTION_MAX = 1000;
+
+/**
+ * The firmware store: `<OTA_FIRMWARE_ROOT>/<name>-<version>.bin` files with optional `.txt`
+ * descriptions, as the original laid them out, plus a watched drop folder (the same folder: any other
+ * .bin or .gz put there is identified and filed) and the upload and management HTTP routes.
+ * Every change to the folder goes through one lock, so drops, uploads and deletes never interleave.
+ */
 export class FirmwareStore implements Service {
   readonly name = 'firmware store';
+  readonly #log: Log;
+  #records = new Map<string, FirmwareRecord>();
+  #list: readonly FirmwareRecord[] = [];
+  #outcomes: Outcome[] = [];
+  #lock: Promise<unknown> = Promise.resolve();
+  #inUse: ((record: FirmwareRecord) => string | null) | null = null;
+  #tuning: StoreTuning = {stableMs: 2000, rejectAfterMs: 30_000, rescanMs: 30_000, fsWatch: true, maxInflated: DEFAULT_MAX_INFLATED};
+  #cache: MetadataCache | null = null;
+  #scanner: FolderScanner | null = null;
+  #watcher: FolderWatcher | null = null;
+  #lastDrops = '[]';
+  #queuedScan: Promise<void> | null = null;
+  #scanError: string | null = null;
 
-  constructor(readonly engine: Engine) {}
+  constructor(readonly engine: Engine) {
+    this.#log = engine.logger.child('firmware');
+    registerFirmwareRoutes(engine, this);
+  }
 
-  async start(): Promise<void> {}
+  get root(): string {
+    return this.engine.config.firmwareRoot;
+  }
 
-  async stop(): Promise<void> {}
+  /** Change the folder timings (before start). */
+  tune(tuning: Partial<StoreTuning>): void {
+    this.#tuning = {...this.#tuning, ...tuning};
+  }
 
+  async start(): Promise<void> {
+    const cache = new MetadataCache(this.root);
+    const problem = await cache.load();
+    if (problem) this.#log.warn(problem);
+    this.#cache = cache;
+    this.#scanner = new FolderScanner({
+      root: this.root,
+      readonly: this.engine.readonly,
+      fileDrops: this.engine.config.watch,
+      uploadLimit: this.engine.config.http.uploadLimit,
+      maxInflated: this.#tuning.maxInflated,
+      stableMs: this.#tuning.stableMs,
+      rejectAfterMs: this.#tuning.rejectAfterMs,
+      cache,
+      filing: this.#filing,
+      log: this.#log,
+      now: () => this.engine.now(),
+      outcome: (level, text) => this.#outcome(level, text),
+    });
+    await this.rescan(true);
+    this.#log.info(`${this.#list.length} firmware file(s) in ${this.root}${this.engine.config.watch ? '; watching it for dropped binaries' : ''}`);
+    if (this.engine.config.watch) {
+      this.#watcher = new FolderWatcher(this.root, {rescanMs: this.#tuning.rescanMs, fsWatch: this.#tuning.fsWatch}, () => void this.#backgroundScan(), this.#log);
+      this.#watcher.start();
+      // files that were still settling at the first scan get their second look
+      this.#watcher.wakeAt(this.#scanner.tracker.nextDue());
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#watcher?.stop();
+    this.#watcher = null;
+    await this.#exclusive(() => this.#saveCache());
+  }
+
+  // ---- reading ----
+
+  /** Every stored firmware, by name and newest version first. The same array until something changes. */
   list(): readonly FirmwareRecord[] {
-    return [];
+    return this.#list;
+  }
+
+  find(name: string, version: string): FirmwareRecord | undefined {
+    return this.#list.find(r => r.name === name && r.version === version);
+  }
+
+  /** The newest stored version of a firmware name (compareVersions order). */
+  newest(name: string): FirmwareRecord | undefined {
+    let best: FirmwareRecord | undefined;
+    for (const r of this.#list) if (r.name === name && (!best || compareVersions(r.version, best.version) > 0)) best = r;
+    return best;
+  }
+
+  /** The firmware with this MD5 (of the file, or for gzip files also of the inflated image). */
+  byMd5(md5: string): FirmwareRecord | undefined {
+    const wanted = md5.toLowerCase();
+    return this.#list.find(r => r.md5 === wanted) ?? this.#list.find(r => r.imageMd5 === wanted);
+  }
+
+  byFile(file: string): FirmwareRecord | undefined {
+    return this.#records.get(file);
+  }
+
+  /** Absolute path of a record's file. */
+  pathOf(record: FirmwareRecord): string {
+    return path.join(this.root, record.file);
+  }
+
+  /** A stream of the file, for serving it. */
+  open(record: FirmwareRecord): fs.ReadStream {
+    return fs.createReadStream(this.pathOf(record));
+  }
+
+  /**
+   * The whole file, checked against the recorded MD5 (for an MQTT push, which sends it in one
+   * message). Never throws: null when it cannot be read or changed on disk, and the reason is logged
+   * and shown; readChecked() gives the reason to the caller instead.
+   */
+  async read(record: FirmwareRecord): Promise<Buffer | null> {
+    const result = await this.readChecked(record);
+    if (result.ok) return result.data;
+    this.#outcome('error', result.reason);
+    return null;
+  }
+
+  async readChecked(record: FirmwareRecord): Promise<{ok: true; data: Buffer} | {ok: false; reason: string}> {
+    let data: Buffer;
+    try {
+      data = await fsp.readFile(this.pathOf(record));
+    } catch (error) {
+      return {ok: false, reason: `cannot read ${record.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); look at the Firmware view`};
+    }
+    const md5 = crypto.createHash('md5').update(data).digest('hex');
+    if (md5 !== record.md5) {
+      void this.#backgroundScan();
+      return {ok: false, reason: `${record.file} changed on disk since it was identified (MD5 ${md5} now, ${record.md5} before); it is identified again, look at the Firmware view and try again`};
+    }
+    return {ok: true, data};
+  }
+
+  /** Drops that are still being copied, wait, or are left alone (read-only mode). */
+  drops(): DropStatus[] {
+    return this.#scanner?.drops() ?? [];
+  }
+
+  /** Recent outcomes of drops, uploads, deletes and rejections, newest last. */
+  outcomes(): readonly Outcome[] {
+    return this.#outcomes;
+  }
+
+  // ---- changing ----
+
+  /** The OTA queue registers a check: delete is refused with its reason while a job uses the firmware. */
+  setInUseCheck(check: ((record: FirmwareRecord) => string | null) | null): void {
+    this.#inUse = check;
+  }
+
+  /** Why this firmware cannot be deleted now, or null. */
+  deleteRefusal(record: FirmwareRecord): string | null {
+    if (this.engine.readonly) return 'read-only mode (--readonly): firmware cannot be deleted';
+    try {
+      return this.#inUse?.(record) ?? null;
+    } catch (error) {
+      return `cannot tell whether a job uses it (${(error as Error).message})`;
+    }
+  }
+
+  /**
+   * Look at the folder now (the watcher calls this; so can tests and a manual refresh). Calls that
+   * come while a scan is waiting for its turn share that scan: a burst of events costs one pass.
+   */
+  rescan(initial = false): Promise<void> {
+    if (this.#queuedScan && !initial) return this.#queuedScan;
+    const scan = this.#exclusive(async () => {
+      if (this.#queuedScan === scan) this.#queuedScan = null;
+      if (!this.#scanner) return;
+      const records = await this.#scanner.scan(initial);
+      const drops = JSON.stringify(this.#scanner.drops());
+      const dropsChanged = drops !== this.#lastDrops;
+      this.#lastDrops = drops;
+      // a file waiting in the folder is news for the view even when no record changed
+      if (!this.#replace(records) && dropsChanged) this.engine.bus.emit('firmware');
+      await this.#saveCache();
+      this.#watcher?.wakeAt(this.#scanner.tracker.nextDue());
+    });
+    this.#queuedScan = scan;
+    scan.catch(() => {}).finally(() => {
+      if (this.#queuedScan === scan) this.#queuedScan = null;
+    });
+    return scan;
+  }
+
+  async delete(name: string, version: string): Promise<ChangeResult> {
+    return this.#exclusive(async () => {
+      const record = this.find(name, version);
+      if (!record) return {ok: false, status: 404, message: `no firmware ${printable(name)} ${printable(version)} in the store`} as const;
+      const refusal = this.deleteRefusal(record);
+      if (refusal) return {ok: false, status: this.engine.readonly ? 403 : 409, message: `${record.file} was not deleted: ${refusal}`} as const;
+      await fsp.unlink(this.pathOf(record)).catch(error => {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      });
+      await fsp.unlink(path.join(this.root, descriptionFileName(record.file))).catch(() => {});
+      const next = new Map(this.#records);
+      next.delete(record.file);
+      this.#cache?.delete(record.file);
+      this.#replace(next);
+      await this.#saveCache();
+      this.#outcome('info', `Deleted firmware ${record.file}`);
+      return {ok: true, message: `Deleted firmware ${record.file}`} as const;
+    });
+  }
+
+  /** Set (or, with an empty text, remove) the description: <name>-<version>.txt beside the .bin. */
+  async setDescription(name: string, version: string, text: string): Promise<ChangeResult> {
+    return this.#exclusive(async () => {
+      if (this.engine.readonly) return {ok: false, status: 403, message: 'read-only mode (--readonly): descriptions cannot be changed'} as const;
+      const record = this.find(name, version);
+      if (!record) return {ok: false, status: 404, message: `no firmware ${printable(name)} ${printable(version)} in the store`} as const;
+      const description = text.trim().slice(0, DESCRIPTION_MAX);
+      await this.#writeDescription(record.file, description);
+      this.#replace(new Map(this.#records).set(record.file, {...record, description}));
+      this.#log.info(`description of ${record.file} ${description ? 'set' : 'removed'}`);
+      return {ok: true, message: description ? `Description of ${record.file} saved` : `Description of ${record.file} removed`} as const;
+    });
+  }
+
+  /**
+   * File an uploaded body (a temporary file inside the root). The temporary file is always gone
+   * afterwards: moved into place, or removed.
+   */
+  async ingestUpload(temp: string, originalName: string, description: string): Promise<UploadResult> {
+    return this.#exclusive(() => ingestUpload({
+      root: this.root,
+      uploadLimit: this.engine.config.http.uploadLimit,
+      maxInflated: this.#tuning.maxInflated,
+      filing: this.#filing,
+      listed: file => this.#records.has(file),
+      now: () => this.engine.now(),
+      writeDescription: (file, text) => this.#writeDescription(file, text),
+      commit: async (record, ident) => {
+        if (ident) {
+          const stat = await fsp.stat(this.pathOf(record));
+          this.#cache?.set(record.file, {size: stat.size, mtimeMs: stat.mtimeMs, added: record.added, ident});
+        }
+        this.#replace(new Map(this.#records).set(record.file, record));
+        await this.#saveCache();
+      },
+      outcome: (level, text) => this.#outcome(level, text),
+    }, temp, originalName, description.trim().slice(0, DESCRIPTION_MAX)));
+  }
+
+  // ---- internals ----
+
+  /** A scan nobody waits for: a failure is logged once (not every 30 s), and the listing is kept. */
+  async #backgroundScan(): Promise<void> {
+    try {
+      await this.rescan();
+      this.#scanError = null;
+    } catch (error) {
+      const message = `cannot scan the firmware folder ${this.root}: ${(error as Error).message}; the list shows what was there before`;
+      if (message !== this.#scanError) this.#log.warn(message);
+      this.#scanError = message;
+    }
+  }
+
+  /** How filing looks up what is already stored: the listing, or the disk for a file not listed yet. */
+  get #filing(): FilingContext {
+    return {
+      root: this.root,
+      existing: async file => {
+        const known = this.#records.get(file);
+        if (known) return known;
+        // on disk but not (yet) listed: a file still settling, or put there a moment ago
+        const data = await readCapped(path.join(this.root, file), 64 * 1024 * 1024).catch(() => null);
+        if (!data) return undefined;
+        const ident = identifyFirmware(data, {maxInflated: this.#tuning.maxInflated});
+        const parsed = parseFirmwareFileName(file);
+        return makeRecord(file, parsed?.name ?? file, parsed?.version ?? '', ident, false, '', this.engine.now());
+      },
+    };
+  }
+
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(task, task);
+    this.#lock = run.catch(() => {});
+    return run;
+  }
+
+  async #writeDescription(file: string, description: string): Promise<void> {
+    const txt = path.join(this.root, descriptionFileName(file));
+    if (description) await writeFileAtomic(txt, `${description}\n`);
+    else await fsp.unlink(txt).catch(() => {});
+  }
+
+  async #saveCache(): Promise<void> {
+    if (!this.#cache || this.engine.readonly) return;
+    try {
+      await this.#cache.save();
+    } catch (error) {
+      this.#log.warn(`cannot save the firmware cache (${(error as Error).message}); files will be re-read at the next start`);
+    }
+  }
+
+  /** Take a new set of records; keep unchanged record objects so the view does not redraw for nothing. */
+  #replace(next: Map<string, FirmwareRecord>): boolean {
+    let changed = next.size !== this.#records.size;
+    for (const [file, record] of next) {
+      const old = this.#records.get(file);
+      if (old && old.md5 === record.md5 && old.description === record.description && old.added === record.added && old.name === record.name && old.version === record.version) {
+        next.set(file, old);
+      } else {
+        changed = true;
+      }
+    }
+    this.#records = next;
+    if (!changed) return false;
+    this.#list = [...next.values()].sort(compareRecords);
+    this.engine.bus.emit('firmware');
+    return true;
+  }
+
+  #outcome(level: Outcome['level'], text: string): void {
+    this.#outcomes = [...this.#outcomes.slice(-49), {time: this.engine.now(), level, text}];
+    this.engine.notice('firmware', level, text);
   }
 }

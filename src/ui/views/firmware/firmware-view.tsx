@@ -1,21 +1,176 @@
-import React from 'react';
+import React, {useMemo, useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {DashboardSnapshot} from '../../../store/dashboard-store.js';
-import {useSnapshot} from '../../context.js';
+import type {FirmwareRow} from '../../../store/firmware-slice.js';
+import {humanBytes, printable} from '../../../engine/util/text.js';
+import {useEngine, usePersistentState, useSnapshot} from '../../context.js';
 import {useKeyLayer} from '../../keyboard.js';
+import {Confirm} from '../../components/confirm.js';
 import type {ViewProps} from '../types.js';
+import {DescriptionPrompt} from './description-prompt.js';
+import {FirmwareDetail} from './firmware-detail.js';
+import {headerLine, rowLine, tableLayout} from './format.js';
+import {StatusLines, statusLines, type Flash} from './status-lines.js';
 
 export function firmwareTabLabel(snapshot: DashboardSnapshot): string {
   return `Firmware ${snapshot.firmware.total}`;
 }
 
-/** The Firmware view. (Stub: the firmware work replaces it.) */
-export function FirmwareView({height, isActive}: ViewProps) {
-  const {firmware} = useSnapshot();
-  useKeyLayer({scopes: ['firmware', 'list'], onKey: () => false}, isActive);
+type Mode = {kind: 'list'} | {kind: 'detail'} | {kind: 'edit'; row: FirmwareRow} | {kind: 'delete'; row: FirmwareRow};
+
+const DIALOG_LINES = 5;
+
+/**
+ * The Firmware view (view 2): the store grouped by name, newest version first, how many devices run
+ * each file, and what happened to the latest drops and uploads. Enter shows details, e edits the
+ * description, D deletes after confirmation.
+ */
+export function FirmwareView({height, width, isActive}: ViewProps) {
+  const engine = useEngine();
+  const {firmware, now} = useSnapshot();
+  const rows = firmware.rows;
+  const [cursorFile, setCursorFile] = usePersistentState<string | null>('firmware.cursor', null);
+  const [mode, setMode] = usePersistentState<Mode>('firmware.mode', {kind: 'list'});
+  const [flash, setFlash] = useState<Flash | null>(null);
+
+  const found = rows.findIndex(r => r.record.file === cursorFile);
+  const cursor = rows.length === 0 ? -1 : found >= 0 ? found : 0;
+  const current = cursor >= 0 ? rows[cursor] : undefined;
+  const status = statusLines(firmware, flash, now);
+  const dialog = mode.kind === 'edit' || mode.kind === 'delete' ? DIALOG_LINES : 0;
+  const bottom = Math.min(status.length, Math.max(0, height - 4 - dialog));
+  const listHeight = Math.max(1, height - 2 - bottom - dialog);
+
+  // keys can arrive faster than React redraws: each move starts from the last move, not the last render
+  const cursorRef = useRef(cursor);
+  cursorRef.current = cursor;
+  const move = (by: number | 'top' | 'bottom') => {
+    if (rows.length === 0) return;
+    const to = by === 'top' ? 0 : by === 'bottom' ? rows.length - 1 : cursorRef.current + by;
+    cursorRef.current = Math.max(0, Math.min(rows.length - 1, to));
+    setCursorFile(rows[cursorRef.current]!.record.file);
+  };
+  const say = (text: string, tone: Flash['tone']) => setFlash({text, tone, until: engine.now() + 6000});
+
+  const askDelete = (row: FirmwareRow) => {
+    const refusal = engine.firmware.deleteRefusal(row.record);
+    if (refusal) return say(`${row.record.file} cannot be deleted: ${refusal}`, 'warn');
+    setMode({kind: 'delete', row});
+  };
+
+  useKeyLayer({
+    scopes: mode.kind === 'detail' ? ['detail', 'firmware'] : ['firmware', 'list'],
+    onKey: command => {
+      switch (command) {
+        case 'nav.up': move(-1); return true;
+        case 'nav.down': move(1); return true;
+        case 'nav.pageUp': move(-listHeight); return true;
+        case 'nav.pageDown': move(listHeight); return true;
+        case 'nav.top': move('top'); return true;
+        case 'nav.bottom': move('bottom'); return true;
+        case 'nav.open': if (rows[cursorRef.current]) setMode({kind: 'detail'}); return true;
+        case 'nav.back': setMode({kind: 'list'}); return true;
+        case 'firmware.edit': if (rows[cursorRef.current]) setMode({kind: 'edit', row: rows[cursorRef.current]!}); return true;
+        case 'firmware.delete': if (rows[cursorRef.current]) askDelete(rows[cursorRef.current]!); return true;
+        default: return false;
+      }
+    },
+  }, isActive && (mode.kind === 'list' || mode.kind === 'detail'));
+
+  const devicesOf = useMemo(() => {
+    if (mode.kind !== 'detail' || !current) return [];
+    return engine.inventory.list().filter(d => d.fw?.name === current.record.name && d.fw?.version === current.record.version).map(d => d.key);
+  }, [engine, mode.kind, current]);
+
+  const back = () => setMode(mode.kind === 'edit' || mode.kind === 'delete' ? {kind: 'list'} : mode);
+  const saveDescription = (row: FirmwareRow, text: string) => {
+    back();
+    void engine.firmware.setDescription(row.record.name, row.record.version, text).then(
+      result => say(result.message, result.ok ? 'info' : 'error'),
+      error => say(`cannot save the description: ${(error as Error).message}`, 'error'),
+    );
+  };
+  const confirmDelete = (row: FirmwareRow) => {
+    back();
+    void engine.firmware.delete(row.record.name, row.record.version).then(
+      result => (result.ok ? undefined : say(result.message, 'error')),
+      error => say(`cannot delete ${row.record.file}: ${(error as Error).message}`, 'error'),
+    );
+  };
+
+  const summary = rows.length === 0
+    ? '0 firmware files'
+    : `${firmware.total} firmware files, ${firmware.names} names · ${firmware.watching ? `drop .bin files into ${firmware.root}` : 'folder not watched (OTA_WATCH off)'} · upload: curl -F upload=@x.bin ${firmware.uploadUrl}`;
+
+  const body = rows.length === 0
+    ? <EmptyStore root={firmware.root} uploadUrl={firmware.uploadUrl} watching={firmware.watching} height={listHeight + 1} />
+    : mode.kind === 'detail' && current
+      ? <FirmwareDetail row={current} path={engine.firmware.pathOf(current.record)} devices={devicesOf} height={listHeight + 1} width={width} />
+      : <FirmwareList rows={rows} cursor={cursor} height={listHeight} width={width} now={now} />;
+
   return (
     <Box flexDirection="column" height={height}>
-      <Text color="gray">{firmware.total} firmware files</Text>
+      <Text wrap="truncate-end" color="gray">{printable(summary)}</Text>
+      {body}
+      {mode.kind === 'edit' ? (
+        <DescriptionPrompt
+          label={`Description of ${mode.row.record.name} ${mode.row.record.version}`}
+          initial={mode.row.record.description}
+          width={width}
+          onSave={text => saveDescription(mode.row, text)}
+          onCancel={back}
+        />
+      ) : null}
+      {mode.kind === 'delete' ? (
+        <Confirm
+          question={`Delete ${mode.row.record.file}?`}
+          detail={`${humanBytes(mode.row.record.size)}; ${mode.row.devices} device(s) run it; the file and its description are removed for good`}
+          tone="error"
+          onConfirm={() => confirmDelete(mode.row)}
+          onCancel={back}
+        />
+      ) : null}
+      <StatusLines lines={bottom > 0 ? status.slice(-bottom) : []} />
+    </Box>
+  );
+}
+
+/** What a user with an empty store needs: the two ways to add firmware, and where names come from. */
+function EmptyStore({root, uploadUrl, watching, height}: {readonly root: string; readonly uploadUrl: string; readonly watching: boolean; readonly height: number}) {
+  const lines = [
+    'No firmware yet. To add one:',
+    watching ? `  • copy the compiled .bin into ${root} (any file name; it is filed as name-version.bin)` : `  • copy it into ${root} as <name>-<version>.bin (the folder is not watched: OTA_WATCH is off)`,
+    `  • or upload it:  curl -F upload=@firmware.bin -F description="what changed" ${uploadUrl}`,
+    'Name and version come from Homie_setFirmware("name", "1.0.0") in the sketch.',
+  ].slice(0, Math.max(1, height));
+  return (
+    <Box flexDirection="column" height={height}>
+      {lines.map((line, i) => <Text key={i} wrap="truncate-end" color={i === 0 ? undefined : 'gray'}>{printable(line)}</Text>)}
+    </Box>
+  );
+}
+
+function FirmwareList({rows, cursor, height, width, now}: {
+  readonly rows: readonly FirmwareRow[];
+  readonly cursor: number;
+  readonly height: number;
+  readonly width: number;
+  readonly now: number;
+}) {
+  const top = Math.max(0, Math.min(cursor - Math.floor(height / 2), rows.length - height));
+  const visible = rows.slice(top, top + height);
+  const layout = useMemo(() => tableLayout(rows, width), [rows, width]);
+  return (
+    <Box flexDirection="column" height={height + 1}>
+      <Text bold wrap="truncate-end">{headerLine(layout)}</Text>
+      {visible.map((row, i) => {
+        const selected = top + i === cursor;
+        return (
+          <Text key={row.record.file} wrap="truncate-end" inverse={selected} color={row.firstOfName ? undefined : 'gray'}>
+            {rowLine(row, layout, now)}
+          </Text>
+        );
+      })}
     </Box>
   );
 }

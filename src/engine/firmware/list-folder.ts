@@ -1,0 +1,77 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import fg from 'fast-glob';
+import {descriptionFileName, isCandidateName} from './file-name.js';
+
+/** One regular file at the top of the firmware folder (sub-folders such as rejected/ are not looked into). */
+export interface FolderEntry {
+  readonly file: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+export interface FolderListing {
+  /** .bin and gzip files that may be firmware, in name order */
+  readonly candidates: readonly FolderEntry[];
+  /** .txt files (descriptions), by name */
+  readonly texts: ReadonlyMap<string, FolderEntry>;
+}
+
+/**
+ * List the folder with fast-glob: regular files only (symbolic links are not followed, so the store
+ * never serves or deletes something outside its folder), hidden and temporary names left out.
+ */
+export async function listFolder(root: string): Promise<FolderListing> {
+  // fast-glob hides errors; a missing or unreadable folder must not look like an empty one
+  await fs.access(root, fs.constants.R_OK);
+  const entries = await fg('*', {cwd: root, onlyFiles: true, dot: false, deep: 1, stats: true, followSymbolicLinks: false, suppressErrors: true});
+  const candidates: FolderEntry[] = [];
+  const texts = new Map<string, FolderEntry>();
+  for (const entry of entries) {
+    const stats = entry.stats;
+    if (!stats || !stats.isFile()) continue;
+    const item = {file: entry.name, size: stats.size, mtimeMs: stats.mtimeMs};
+    if (entry.name.endsWith('.txt')) texts.set(entry.name, item);
+    else if (isCandidateName(entry.name)) candidates.push(item);
+  }
+  candidates.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return {candidates, texts};
+}
+
+/** Reads description files, again only when one changed. */
+export class DescriptionReader {
+  readonly #known = new Map<string, {size: number; mtimeMs: number; text: string}>();
+
+  constructor(readonly root: string) {}
+
+  async read(binFile: string, texts: ReadonlyMap<string, FolderEntry>): Promise<string> {
+    const txt = descriptionFileName(binFile);
+    const entry = texts.get(txt);
+    if (!entry) {
+      this.#known.delete(txt);
+      return '';
+    }
+    const known = this.#known.get(txt);
+    if (known && known.size === entry.size && known.mtimeMs === entry.mtimeMs) return known.text;
+    let text = '';
+    try {
+      // descriptions are short; a huge .txt is not one (the first 4 KiB are shown)
+      const handle = await fs.open(path.join(this.root, txt), 'r');
+      try {
+        const buffer = Buffer.alloc(Math.min(entry.size, 4096));
+        const {bytesRead} = await handle.read(buffer, 0, buffer.length, 0);
+        text = buffer.subarray(0, bytesRead).toString('utf8').trim();
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return known?.text ?? '';
+    }
+    this.#known.set(txt, {size: entry.size, mtimeMs: entry.mtimeMs, text});
+    return text;
+  }
+
+  forget(binFile: string): void {
+    this.#known.delete(descriptionFileName(binFile));
+  }
+}

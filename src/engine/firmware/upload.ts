@@ -1,0 +1,107 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type http from 'node:http';
+import path from 'node:path';
+import {pipeline} from 'node:stream/promises';
+import busboy from 'busboy';
+
+/**
+ * Receives `POST /upload` (multipart/form-data, fields `upload` and `description`, as the original
+ * and its README's curl command send them). The file is streamed to a hidden temporary file inside
+ * the firmware folder (so the final rename stays on one file system and the watcher ignores it);
+ * nothing is kept in memory, and the stream is cut as soon as it passes the size limit.
+ */
+export type Received =
+  | {readonly kind: 'file'; readonly temp: string; readonly filename: string; readonly description: string}
+  | {readonly kind: 'missing'}
+  | {readonly kind: 'too-large'; readonly filename: string}
+  | {readonly kind: 'bad'; readonly message: string}
+  | {readonly kind: 'aborted'};
+
+export interface UploadLimits {
+  readonly dir: string;
+  /** largest file accepted, in bytes */
+  readonly fileSize: number;
+}
+
+function tempPath(dir: string): string {
+  return path.join(dir, `.upload-${process.pid}-${crypto.randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Only the last path part of the name the client sent, for messages and for name-version.bin files. */
+function cleanName(name: string | undefined): string {
+  const base = (name ?? '').split(/[/\\]/).pop() ?? '';
+  return base.slice(0, 200) || 'upload.bin';
+}
+
+export function receiveUpload(req: http.IncomingMessage, limits: UploadLimits): Promise<Received> {
+  return new Promise(resolve => {
+    let settled = false;
+    let temp: string | null = null;
+    let out: fs.WriteStream | null = null;
+    const finish = (result: Received) => {
+      if (settled) return;
+      settled = true;
+      if (result.kind === 'file' || !out) return resolve(result);
+      // remove the partial file only after the stream has closed, or its late open would re-create it
+      const partial = out;
+      partial.destroy();
+      const removeAndResolve = () => fs.rm(temp!, {force: true}, () => resolve(result));
+      if (partial.closed) removeAndResolve();
+      else partial.once('close', removeAndResolve);
+    };
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({headers: req.headers, defParamCharset: 'utf8', limits: {fileSize: limits.fileSize, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 40}});
+    } catch (error) {
+      finish({kind: 'bad', message: `not a multipart/form-data upload (${(error as Error).message})`});
+      req.resume();
+      return;
+    }
+    let description = '';
+    let file: {filename: string; done: Promise<void>} | null = null;
+    parser.on('field', (name, value) => {
+      if (name === 'description') description = value;
+    });
+    parser.on('file', (name, stream, info) => {
+      if (name !== 'upload' || file) {
+        stream.resume();
+        return;
+      }
+      const filename = cleanName(info.filename);
+      temp = tempPath(limits.dir);
+      out = fs.createWriteStream(temp, {flags: 'wx', mode: 0o644});
+      stream.on('limit', () => {
+        // over the limit: stop reading the request at once and store nothing
+        req.unpipe(parser);
+        finish({kind: 'too-large', filename});
+      });
+      file = {filename, done: pipeline(stream, out)};
+      file.done.catch(() => {});
+    });
+    parser.on('close', () => {
+      if (!file) return finish({kind: 'missing'});
+      const {filename, done} = file;
+      done.then(
+        () => finish({kind: 'file', temp: temp!, filename, description}),
+        error => finish({kind: 'bad', message: `the upload could not be written (${(error as Error).message})`}),
+      );
+    });
+    parser.on('error', error => finish({kind: 'bad', message: `malformed multipart upload (${(error as Error).message})`}));
+    req.on('close', () => {
+      if (!req.complete) finish({kind: 'aborted'});
+    });
+    req.pipe(parser);
+  });
+}
+
+/**
+ * After an early answer (413, 400) to a request whose body is still arriving: read and discard for a
+ * moment so the client sees the answer instead of a reset connection, then close it.
+ */
+export function closeAfterAnswer(req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.on('finish', () => {
+    req.resume();
+    setTimeout(() => req.socket.destroy(), 1000).unref();
+  });
+}

@@ -1,0 +1,80 @@
+import React, {useRef, useState} from 'react';
+import {Box, Text} from 'ink';
+import {useKeyLayer} from '../../keyboard.js';
+
+/**
+ * A one-line editor for a firmware description, as a modal key layer: letters typed here never reach
+ * the view's commands (D would otherwise ask to delete). Enter saves, Esc cancels, ←/→, Home/End,
+ * Ctrl+A/Ctrl+E move, Backspace deletes, Ctrl+U clears.
+ *
+ * Not ink-text-input: it computes each edit from the value of its last render, so two keys that
+ * arrive before React re-renders (a busy Pi, keys bunched over SSH) lose the first one. Here every
+ * edit starts from a ref that is updated at once.
+ */
+export interface LineState {
+  readonly value: string;
+  readonly cursor: number;
+}
+
+const MAX = 1000;
+
+/** One key applied to the line; null for keys the editor does not use. Pure, for tests. */
+export function editLine(state: LineState, input: string, key: {leftArrow?: boolean; rightArrow?: boolean; backspace?: boolean; delete?: boolean; home?: boolean; end?: boolean; ctrl?: boolean; meta?: boolean}): LineState | null {
+  const {value, cursor} = state;
+  if (key.leftArrow) return {value, cursor: Math.max(0, cursor - 1)};
+  if (key.rightArrow) return {value, cursor: Math.min(value.length, cursor + 1)};
+  if (key.home || (key.ctrl && input === 'a')) return {value, cursor: 0};
+  if (key.end || (key.ctrl && input === 'e')) return {value, cursor: value.length};
+  if (key.ctrl && input === 'u') return {value: '', cursor: 0};
+  // terminals send DEL (0x7f) for Backspace, which Ink reports as delete: both remove the character before the cursor
+  if (key.backspace || key.delete) return cursor === 0 ? state : {value: value.slice(0, cursor - 1) + value.slice(cursor), cursor: cursor - 1};
+  if (key.ctrl || key.meta || input === '') return null;
+  // eslint-disable-next-line no-control-regex
+  const text = input.replace(/[\r\n\t]/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+  if (!text) return null;
+  const next = (value.slice(0, cursor) + text + value.slice(cursor)).slice(0, MAX);
+  return {value: next, cursor: Math.min(next.length, cursor + text.length)};
+}
+
+export function DescriptionPrompt({label, initial, width, onSave, onCancel}: {
+  readonly label: string;
+  readonly initial: string;
+  readonly width: number;
+  readonly onSave: (text: string) => void;
+  readonly onCancel: () => void;
+}) {
+  const line = useRef<LineState>({value: initial, cursor: initial.length});
+  const [, redraw] = useState(0);
+  useKeyLayer({
+    scopes: ['dialog'],
+    modal: true,
+    priority: 30,
+    onKey: (_command, input, key) => {
+      if (key.escape) onCancel();
+      else if (key.return) onSave(line.current.value);
+      else {
+        const next = editLine(line.current, input, key);
+        if (next) {
+          line.current = next;
+          redraw(n => n + 1);
+        }
+      }
+      return true;
+    },
+  });
+  const {value, cursor} = line.current;
+  // keep the cursor in sight: show a window of the text around it
+  const room = Math.max(10, width - 8);
+  const start = Math.max(0, Math.min(cursor - Math.floor(room * 0.7), value.length - room + 1));
+  const shown = value.slice(start, start + room);
+  const at = cursor - start;
+  return (
+    <Box flexDirection="column" borderStyle="round" borderColor="cyan" paddingX={1}>
+      <Text wrap="truncate-end" bold>{label}</Text>
+      <Text wrap="truncate-end">
+        <Text color="cyan">› </Text>{start > 0 ? '…' : ''}{shown.slice(0, at)}<Text inverse>{shown[at] ?? ' '}</Text>{shown.slice(at + 1)}
+      </Text>
+      <Text wrap="truncate-end" color="gray">Enter saves (empty removes it) · Esc cancels</Text>
+    </Box>
+  );
+}
