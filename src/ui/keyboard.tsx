@@ -56,7 +56,7 @@ export function KeyboardProvider({readonly, onGlobal, onRefused, children}: Keyb
     return () => setLayers(current => current.filter(layer => layer.id !== id));
   }, []);
 
-  useInput((input, key) => {
+  const dispatch = (input: string, key: InkKey) => {
     const ordered = [...layersRef.current].sort((a, b) => b.priority - a.priority || b.id - a.id);
     if (key.ctrl && input === 'c') {
       onGlobal('app.quit');
@@ -77,6 +77,18 @@ export function KeyboardProvider({readonly, onGlobal, onRefused, children}: Keyb
     if (!globalsTried && tryGlobal()) return;
     const top = ordered.find(layer => layer.priority <= 0);
     if (readonly && top && isRefusedInReadonly(top.ref.current.scopes, input, key)) onRefused();
+  };
+  useInput((input, key) => {
+    // Ink hands over a burst of keys without escape sequences (fast typing over SSH, tmux send-keys,
+    // "jj⏎") as one string: each character is a key of its own. Text prompts (modal layers) get a
+    // paste of plain text whole.
+    const modalOnTop = layersRef.current.some(layer => layer.modal && layer.priority > 0);
+    const plain = /^[\x20-\x7e]+$/.test(input);
+    if (input.length > 1 && !key.meta && !input.includes('\u001B') && !(modalOnTop && plain)) {
+      for (const ch of input) dispatch(...singleKey(ch));
+      return;
+    }
+    dispatch(input, key);
   }, {isActive: isRawModeSupported === true});
 
   const top = useMemo(() => [...layers].sort((a, b) => b.priority - a.priority || b.id - a.id)[0], [layers]);
@@ -86,6 +98,16 @@ export function KeyboardProvider({readonly, onGlobal, onRefused, children}: Keyb
     modalOpen: Boolean(top?.modal),
   }), [register, top]);
   return <KeyboardContext.Provider value={api}>{children}</KeyboardContext.Provider>;
+}
+
+/** One character of a burst as Ink would have reported it alone. */
+function singleKey(ch: string): [string, InkKey] {
+  const code = ch.charCodeAt(0);
+  if (ch === '\r' || ch === '\n') return ['', {return: true}];
+  if (ch === '\t') return ['', {tab: true}];
+  if (code === 0x7f || code === 0x08) return ['', {backspace: true}];
+  if (code > 0 && code < 0x20) return [String.fromCharCode(code + 0x60), {ctrl: true}];
+  return [ch, {shift: ch !== ch.toLowerCase()}];
 }
 
 /** Register a key layer while `isActive`; the handler may change every render. */

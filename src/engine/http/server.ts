@@ -19,6 +19,8 @@ export type Handler = (ctx: RequestContext) => void | Promise<void>;
 export interface RouteOptions {
   /** require basic auth when HTTP_USER/HTTP_PASSWORD are set (default true) */
   readonly auth?: boolean;
+  /** let decoded parameters hold "/" (device keys such as homie%2Fkitchen); "..", "\\" and controls stay refused */
+  readonly slashParams?: boolean;
 }
 
 interface Route {
@@ -26,6 +28,7 @@ interface Route {
   readonly segments: readonly string[];
   readonly handler: Handler;
   readonly auth: boolean;
+  readonly slashParams?: boolean;
 }
 
 /** Characters never allowed in a decoded path parameter: separators, NUL and other controls. */
@@ -58,7 +61,7 @@ export class HttpServer {
   }
 
   route(method: string, path: string, handler: Handler, options: RouteOptions = {}): void {
-    this.#routes.push({method: method.toUpperCase(), segments: splitPath(path), handler, auth: options.auth ?? true});
+    this.#routes.push({method: method.toUpperCase(), segments: splitPath(path), handler, auth: options.auth ?? true, slashParams: options.slashParams});
   }
 
   async start(): Promise<void> {
@@ -139,7 +142,10 @@ export class HttpServer {
       if (!params) continue;
       pathMatched = true;
       if (route.method !== method) continue;
-      if (Object.values(params).some(value => UNSAFE_PARAM.test(value) || value === '..' || value === '.')) {
+      const unsafe = route.slashParams
+        ? (value: string) => UNSAFE_PARAM.test(value.replaceAll('/', '')) || value.split('/').some(part => part === '..' || part === '.')
+        : (value: string) => UNSAFE_PARAM.test(value) || value === '..' || value === '.';
+      if (Object.values(params).some(unsafe)) {
         return sendText(res, 400, 'Bad request: path parameters may not contain slashes, "..", or control characters');
       }
       if (route.auth && this.authEnabled && !this.#authorized(req)) {

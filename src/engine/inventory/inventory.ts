@@ -1,53 +1,325 @@
+import path from 'node:path';
+import type {IPublishPacket} from 'mqtt';
 import type {Engine, Service} from '../engine.js';
+import type {Log} from '../log.js';
+import {printable} from '../util/text.js';
+import {buildDetail} from './detail.js';
+import {DeviceEntry} from './device.js';
+import {Discovery, type DiscoveryStatus} from './discovery.js';
+import {FirmwareIndex} from './firmware-index.js';
+import {Forgetter} from './forget.js';
+import {registerInventoryRoutes} from './http-api.js';
+import {MAX_DEVICES, valueLimit} from './limits.js';
+import {decodePayload} from './payload.js';
+import {loadInventory, saveInventory} from './persistence.js';
+import {buildRecord, stateOf, type RecordContext} from './record.js';
+import {RecordList} from './record-list.js';
+import type {TopicStore} from './topic-store.js';
+import {SaveScheduler} from './save-scheduler.js';
+import {deviceKey, isDiscoveryPath, isKeptPath, orderPrefixes, parseTopic, type TopicTarget} from './topics.js';
+import type {DeviceDetail, DeviceRecord, DeviceState, ForgetResult, InventoryStatus, Lookup} from './types.js';
+import {ChangeNotifier} from './change-notifier.js';
 
-export type DeviceState = 'init' | 'ready' | 'disconnected' | 'sleeping' | 'lost' | 'alert' | 'unknown';
+export type {DeviceDetail, DeviceRecord, DeviceState, ForgetResult, InventoryStatus, Lookup, NodeDetail, PropertyDetail} from './types.js';
+
+/** A retained replay of a value that came live less than this ago is older than it: ignored. */
+const STALE_REPLAY_MS = 5000;
+
+/** Attributes whose change is saved within about a second; everything else rides along later. */
+const IMPORTANT = new Set(['$state', '$online', '$homie', '$name', '$fw/name', '$fw/version', '$fw/checksum', '$fwname', '$fwversion',
+  '$localip', '$mac', '$implementation', '$implementation/ota/enabled', '$description', '$nodes']);
 
 /**
- * One Homie device as homie-ota knows it (the JSON of GET /api/devices). The inventory work may add
- * fields; the ones below are what other features rely on.
+ * The live device inventory: every Homie device under the configured prefixes, built from the
+ * retained topics (see discovery.ts for how it stays complete on a stock broker), saved to
+ * `<firmwareRoot>/inventory.json`, served over HTTP and drawn by the Devices view.
  */
-export interface DeviceRecord {
-  /** unique key "<prefix>/<id>" (Homie 5: "<domain>/5/<id>"); ids can repeat under different prefixes */
-  readonly key: string;
-  readonly id: string;
-  readonly prefix: string;
-  /** "1.x", "2.0.0", "3.0.1", "4.0.0", "5.0", … or "unknown" */
-  readonly homie: string;
-  readonly state: DeviceState;
-  readonly name?: string;
-  readonly fw: {readonly name?: string; readonly version?: string; readonly checksum?: string};
-  /** esp8266, esp32, … ($implementation) */
-  readonly implementation?: string;
-  /** $implementation/ota/enabled */
-  readonly otaEnabled?: boolean;
-  readonly ip?: string;
-  readonly mac?: string;
-  /** Wi-Fi signal in % */
-  readonly signal?: number;
-  /** seconds since boot */
-  readonly uptime?: number;
-  readonly statsInterval?: number;
-  /** ms since epoch of the last message from the device */
-  readonly lastSeen?: number;
-  /** a newer version of the device's firmware name is in the store */
-  readonly updateAvailable: boolean;
-}
-
-/** The live device inventory. (Stub: the inventory work replaces it.) */
 export class Inventory implements Service {
   readonly name = 'inventory';
+  readonly #log: Log;
+  readonly #prefixes: string[];
+  readonly #entries = new Map<string, DeviceEntry>();
+  readonly #discovery: Discovery;
+  readonly #forgetter: Forgetter;
+  readonly #saver: SaveScheduler;
+  readonly #file: string;
+  readonly #forgetting = new Map<string, Promise<ForgetResult>>();
+  #firmware = new FirmwareIndex();
+  #context: RecordContext;
+  readonly #records = new RecordList();
+  readonly #notifier: ChangeNotifier;
+  #canSave = true;
+  #lastSaved: number | undefined;
+  #saveError: string | undefined;
+  #v5WithRoot = 0;
+  #warnedFull = false;
+  #revision = 0;
 
-  constructor(readonly engine: Engine) {}
-
-  async start(): Promise<void> {}
-
-  async stop(): Promise<void> {}
-
-  list(): readonly DeviceRecord[] {
-    return [];
+  constructor(readonly engine: Engine) {
+    this.#log = engine.logger.child('inventory');
+    this.#prefixes = orderPrefixes(engine.config.mqtt.prefixes);
+    this.#file = path.join(engine.config.firmwareRoot, 'inventory.json');
+    this.#context = this.#makeContext();
+    this.#discovery = new Discovery(engine.mqtt, this.#prefixes, {
+      knownBases: () => this.#subscribableBases(),
+      topicCount: base => this.#entries.get(base)?.topics.size ?? 0,
+      deviceCount: () => this.#entries.size,
+      changed: () => this.#notifier.changed(undefined, true),
+    }, this.#log, engine.now);
+    this.#forgetter = new Forgetter(engine.mqtt, this.#log);
+    this.#notifier = new ChangeNotifier(keys => engine.bus.emit('inventory', keys), engine.now);
+    this.#saver = new SaveScheduler(() => this.#save(), engine.now);
+    engine.mqtt.onMessage((topic, payload, packet) => this.#onMessage(topic, payload, packet));
+    engine.mqtt.onConnect(() => void this.#discovery.connected());
+    engine.mqtt.onStatus(status => {
+      if (status.state !== 'connected') this.#discovery.disconnected();
+    });
+    engine.bus.on('firmware', () => this.#refreshFirmware());
+    registerInventoryRoutes(engine, this);
   }
 
-  get(_key: string): DeviceRecord | undefined {
-    return undefined;
+  async start(): Promise<void> {
+    this.#firmware = new FirmwareIndex(this.engine.firmware.list());
+    this.#context = this.#makeContext();
+    const loaded = await loadInventory(this.#file, this.#prefixes[0] ?? 'homie', this.engine.now());
+    this.#canSave = loaded.canSave !== false;
+    for (const message of loaded.messages) this.engine.notice('inventory', message.level, message.text);
+    for (const entry of loaded.entries) {
+      if (this.#entries.has(entry.key)) continue;
+      this.#entries.set(entry.key, entry);
+      if (entry.v5 && entry.description?.root) this.#v5WithRoot++;
+    }
+    const foreign = loaded.entries.filter(e => !this.#prefixes.includes(e.prefix));
+    if (foreign.length > 0) {
+      const names = [...new Set(foreign.map(e => e.prefix))].slice(0, 5).map(p => printable(p)).join(', ');
+      this.#log.info(`${foreign.length} device(s) in inventory.json are under prefixes not configured now (${names}); they are kept and shown, but not updated (MQTT_SENSOR_PREFIX)`);
+    }
+    if (loaded.entries.length > 0) this.#log.info(`loaded ${loaded.entries.length} device(s) from ${this.#file}; each is marked unconfirmed until the broker shows it`);
+    this.#markChanged(null);
+  }
+
+  async stop(): Promise<void> {
+    this.#notifier.dispose();
+    await this.#saver.flush();
+    this.#saver.dispose();
+  }
+
+  /** Every device, in a stable order (first seen first). The array is rebuilt only after a change. */
+  list(): readonly DeviceRecord[] {
+    return this.#records.list(this.#entries, entry => buildRecord(entry, this.#context));
+  }
+
+  /** One device by key ("homie/kitchen", "homie/5/kitchen"). */
+  get(key: string): DeviceRecord | undefined {
+    const entry = this.#entries.get(key);
+    return entry ? buildRecord(entry, this.#context) : undefined;
+  }
+
+  /** The record with every attribute and the nodes and properties. */
+  detail(key: string): DeviceDetail | undefined {
+    const entry = this.#entries.get(key);
+    return entry ? buildDetail(entry, buildRecord(entry, this.#context)) : undefined;
+  }
+
+  /** The retained topics held for a device (path below the device → value), as received. */
+  topics(key: string): TopicStore | undefined {
+    return this.#entries.get(key)?.topics;
+  }
+
+  /** Find a device by key, or by bare id when that id is unique across prefixes. */
+  lookup(idOrKey: string): Lookup {
+    const exact = this.#entries.get(idOrKey);
+    if (exact) return {entry: exact};
+    const matches: string[] = [];
+    for (const entry of this.#entries.values()) if (entry.id === idOrKey) matches.push(entry.key);
+    if (matches.length === 1) return {entry: this.#entries.get(matches[0]!)!};
+    if (matches.length > 1) return {ambiguous: matches.sort()};
+    return null;
+  }
+
+  /** rises with every change to any device */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  get status(): InventoryStatus {
+    const states: Partial<Record<DeviceState, number>> = {};
+    for (const record of this.list()) states[record.state] = (states[record.state] ?? 0) + 1;
+    return {total: this.#entries.size, online: this.#records.online, states, unconfirmed: this.#records.unconfirmed,
+      discovery: this.#discovery.status, file: this.#file, lastSaved: this.#lastSaved, saveError: this.#saveError};
+  }
+
+  /** Devices online (init, ready, alert) and known only from inventory.json, kept as records change. */
+  get counts(): {readonly total: number; readonly online: number; readonly unconfirmed: number} {
+    const total = this.list().length;
+    return {total, online: this.#records.online, unconfirmed: this.#records.unconfirmed};
+  }
+
+  get discoveryStatus(): DiscoveryStatus {
+    return this.#discovery.status;
+  }
+
+  /**
+   * Forget a device: clear its retained topics on the broker, then drop it from the inventory. Refused
+   * in read-only mode and while the broker is unreachable (the topics would bring it straight back).
+   */
+  forget(key: string): Promise<ForgetResult> {
+    const running = this.#forgetting.get(key);
+    if (running) return running;
+    const entry = this.#entries.get(key);
+    if (!entry) return Promise.resolve({ok: false, status: 404, message: `no device ${printable(key)} in the inventory`});
+    if (this.engine.readonly) return Promise.resolve({ok: false, status: 403, message: 'read-only mode (--readonly): forgetting devices is off'});
+    if (!this.engine.mqtt.connected) {
+      return Promise.resolve({ok: false, status: 503, message: `cannot forget ${printable(key)} while the broker is unreachable: its retained topics would bring it back; try again when MQTT is connected`});
+    }
+    const work = this.#forget(entry).finally(() => this.#forgetting.delete(key));
+    this.#forgetting.set(key, work);
+    return work;
+  }
+
+  async #forget(entry: DeviceEntry): Promise<ForgetResult> {
+    const wasOnline = buildRecord(entry, this.#context).online;
+    const paths = [...entry.topics.keys()];
+    this.#remove(entry);
+    const [outcome] = await Promise.all([this.#forgetter.forget(entry.base, paths), this.#discovery.drop(entry.base)]);
+    const who = printable(entry.key);
+    let message = `forgot ${who}: cleared ${outcome.cleared} retained topic${outcome.cleared === 1 ? '' : 's'}`;
+    if (outcome.failed > 0) message += `; ${outcome.failed} could not be cleared (the broker refused or did not answer): forget it again to retry`;
+    if (wasOnline) message += '. It was online: if it is still running it will announce itself again (power it off or reflash it first)';
+    this.engine.notice('inventory', outcome.failed > 0 ? 'warn' : 'info', message);
+    return {ok: true, key: entry.key, cleared: outcome.cleared, failed: outcome.failed, wasOnline, message};
+  }
+
+  #remove(entry: DeviceEntry): void {
+    if (!this.#entries.delete(entry.key)) return;
+    if (entry.v5 && entry.description?.root) this.#v5WithRoot--;
+    this.#markChanged(entry.key, true, true);
+    this.#saver.mark('important');
+  }
+
+  #onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    if (this.#forgetter.offer(topic, payload, packet.retain)) return;
+    const target = this.#pick(parseTopic(topic, this.#prefixes));
+    if (!target || !isKeptPath(target.path)) return;
+    const key = deviceKey(target.prefix, target.id, target.v5);
+    if (this.#forgetting.size > 0 && this.#forgetting.has(key)) return;
+    const path = target.path;
+    let entry = this.#entries.get(key);
+    let important = false;
+    let created = false;
+    if (!entry) {
+      // only a non-empty discovery attribute creates a device: echoes of cleared topics never do
+      if (payload.length === 0 || !isDiscoveryPath(path, target.v5)) return;
+      if (this.#entries.size >= MAX_DEVICES) {
+        if (!this.#warnedFull) this.engine.notice('inventory', 'warn', `more than ${MAX_DEVICES} devices: new devices are ignored (is something publishing junk under the prefix?)`);
+        this.#warnedFull = true;
+        return;
+      }
+      entry = new DeviceEntry(target.prefix, target.id, target.v5, true);
+      this.#entries.set(key, entry);
+      this.#discovery.want(entry.base);
+      important = true;
+      created = true;
+    } else if (!entry.confirmed) {
+      entry.confirmed = true; // not saved: confirmation is about this run
+      entry.touch();
+    }
+    if (!packet.retain) {
+      entry.lastSeen = this.engine.now();
+      entry.touch();
+    } else {
+      this.#discovery.sawRetained();
+    }
+    // A retained replay shows the broker's state when it handled our SUBSCRIBE; aedes delivers it a
+    // moment late, so it must not undo a newer live message (a will "lost" that just came in)
+    if (packet.retain && this.engine.now() - entry.topics.liveAt(path) < STALE_REPLAY_MS) return;
+    const hadRoot = entry.v5 && Boolean(entry.description?.root);
+    const value = decodePayload(payload, valueLimit(path), target.v5);
+    if (entry.set(path, value, packet.retain ? 0 : this.engine.now())) {
+      important ||= IMPORTANT.has(path);
+      if (entry.v5 && path === '$description') this.#v5WithRoot += Number(Boolean(entry.description?.root)) - Number(hadRoot);
+      if (entry.v5 && path === '$state' && this.#v5WithRoot > 0) this.#touchChildren(entry);
+    }
+    // Homie 5: a cleared $state means the device was removed; any device: nothing left, nothing to show
+    if ((entry.v5 && path === '$state' && value === null) || entry.topics.size === 0) {
+      this.#remove(entry);
+      void this.#discovery.drop(entry.base);
+      return;
+    }
+    this.#markChanged(key, important || path === '$implementation/ota/status', created);
+    this.#markUnsaved(important ? 'important' : 'volatile');
+  }
+
+  /** While the first load runs, the broker holds everything we would save: do not spend the start writing. */
+  #markUnsaved(kind: 'important' | 'volatile'): void {
+    this.#saver.mark(this.#discovery.firstLoadDone ? kind : 'volatile');
+  }
+
+  /** `<P>/5/<x>/…` is a Homie 5 device unless a Homie 3/4 device with the id "5" explains it better. */
+  #pick(targets: TopicTarget[]): TopicTarget | undefined {
+    if (targets.length < 2) return targets[0];
+    const [v5, legacy] = targets as [TopicTarget, TopicTarget];
+    if (this.#entries.has(deviceKey(v5.prefix, v5.id, true))) return v5;
+    if (this.#entries.has(deviceKey(legacy.prefix, legacy.id, false))) return legacy;
+    return isDiscoveryPath(v5.path, true) ? v5 : legacy;
+  }
+
+  #touchChildren(root: DeviceEntry): void {
+    for (const entry of this.#entries.values()) {
+      if (entry.v5 && entry.prefix === root.prefix && entry.description?.root === root.id) {
+        entry.touch();
+        this.#markChanged(entry.key);
+      }
+    }
+  }
+
+  *#subscribableBases(): Iterable<string> {
+    for (const entry of this.#entries.values()) if (this.#prefixes.includes(entry.prefix)) yield entry.base;
+  }
+
+  #makeContext(): RecordContext {
+    const firmware = this.#firmware;
+    return {
+      firmware,
+      stateOf: key => {
+        const entry = this.#entries.get(key);
+        return entry ? stateOf(entry) : undefined;
+      },
+    };
+  }
+
+  #refreshFirmware(): void {
+    const next = new FirmwareIndex(this.engine.firmware.list());
+    if (next.equals(this.#firmware)) return;
+    this.#firmware = next;
+    this.#context = this.#makeContext();
+    for (const entry of this.#entries.values()) entry.touch();
+    this.#markChanged(null);
+  }
+
+  /**
+   * Note a change (null: many or all; `structural`: the device came or went); the bus hears of it
+   * soon (`fast`) or within a second.
+   */
+  #markChanged(key: string | null, fast = true, structural = false): void {
+    if (key === null || structural) this.#records.invalidate();
+    else this.#records.changed(key);
+    this.#revision++;
+    this.#notifier.changed(key, fast);
+  }
+
+  async #save(): Promise<void> {
+    if (!this.#canSave) return;
+    try {
+      await saveInventory(this.#file, this.#entries.values(), this.engine.now());
+      this.#lastSaved = this.engine.now();
+      if (this.#saveError) this.engine.notice('inventory', 'info', `${this.#file} is written again`);
+      this.#saveError = undefined;
+    } catch (error) {
+      const message = `cannot write ${this.#file}: ${(error as Error).message}; the device list is kept in memory and saving is retried on the next change (check free space and permissions of OTA_FIRMWARE_ROOT)`;
+      if (message !== this.#saveError) this.engine.notice('inventory', 'error', message);
+      this.#saveError = message;
+      throw error;
+    }
   }
 }

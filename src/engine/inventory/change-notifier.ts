@@ -1,0 +1,46 @@
+/**
+ * Tells the bus which devices changed, coalesced: changes people act on (a device appears or goes,
+ * its state, firmware or address, an OTA status) within 50 ms; the stream of stats, sensor values and
+ * last-seen times at most once a second, so 500 messages/s do not redraw the dashboard 20 times a
+ * second. An event lists the changed keys, or none when there were many (or everything changed).
+ */
+export const FAST_EMIT_MS = 50;
+export const SLOW_EMIT_MS = 1000;
+/** How many changed keys an event lists before it just says "many". */
+const MAX_EVENT_KEYS = 256;
+
+export class ChangeNotifier {
+  #changed = new Set<string>();
+  #many = false;
+  #timer: NodeJS.Timeout | null = null;
+  #due = Infinity;
+
+  constructor(readonly emit: (keys: readonly string[]) => void, readonly now: () => number = Date.now) {}
+
+  /** A device changed (null: many or all; no key at all: nothing but progress to tell). */
+  changed(key: string | null | undefined, fast: boolean): void {
+    if (key === null || this.#changed.size >= MAX_EVENT_KEYS) this.#many = true;
+    else if (key !== undefined) this.#changed.add(key);
+    const wait = fast ? FAST_EMIT_MS : SLOW_EMIT_MS;
+    const due = this.now() + wait;
+    if (this.#timer && this.#due <= due) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#due = due;
+    this.#timer = setTimeout(() => this.#flush(), wait);
+    this.#timer.unref();
+  }
+
+  #flush(): void {
+    this.#timer = null;
+    this.#due = Infinity;
+    const keys = this.#many ? [] : [...this.#changed];
+    this.#changed = new Set();
+    this.#many = false;
+    this.emit(keys);
+  }
+
+  dispose(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}

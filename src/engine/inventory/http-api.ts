@@ -1,0 +1,81 @@
+import type {Engine} from '../engine.js';
+import {sendJson, sendText, type RequestContext} from '../http/server.js';
+import {printable} from '../util/text.js';
+import {matchesFilter, parseFilter} from './filter.js';
+import type {Inventory, Lookup} from './inventory.js';
+
+/**
+ * The inventory's HTTP routes (all behind basic auth when it is on):
+ *   GET    /api/devices              list (?filter= takes the TUI filter syntax, ?prefix= one prefix)
+ *   GET    /api/devices/<id or key>  one device with attributes, stats, nodes and properties
+ *   GET    /api/inventory            counts, discovery progress, inventory.json state
+ *   DELETE /api/devices/<id or key>  forget: clear its retained topics (JSON answer)
+ *   DELETE /device/<id>              the original's route (text "Deleted topics for <id>")
+ * A device is named by its key ("homie/kitchen", "homie/5/kitchen"; as path segments or URL-encoded)
+ * or by its bare id when that id is unique; an ambiguous bare id gets 409 with the keys to choose from.
+ */
+const KEY_PATTERNS = ['/:a', '/:a/:b', '/:a/:b/:c', '/:a/:b/:c/:d', '/:a/:b/:c/:d/:e'];
+
+export function registerInventoryRoutes(engine: Engine, inventory: Inventory): void {
+  const http = engine.http;
+  http.route('GET', '/api/devices', ctx => listDevices(ctx, inventory));
+  http.route('GET', '/api/inventory', ({res}) => sendJson(res, 200, inventory.status));
+  for (const pattern of KEY_PATTERNS) {
+    http.route('GET', `/api/devices${pattern}`, ctx => getDevice(ctx, inventory), {slashParams: true});
+    http.route('DELETE', `/api/devices${pattern}`, ctx => deleteDevice(ctx, engine, inventory, 'json'), {slashParams: true});
+  }
+  http.route('DELETE', '/device/:a', ctx => deleteDevice(ctx, engine, inventory, 'text'), {slashParams: true});
+}
+
+function keyOf(ctx: RequestContext): string {
+  return ['a', 'b', 'c', 'd', 'e'].map(name => ctx.params[name]).filter((part): part is string => part !== undefined).join('/');
+}
+
+function listDevices({res, url}: RequestContext, inventory: Inventory): void {
+  let list = inventory.list();
+  const prefix = url.searchParams.get('prefix');
+  if (prefix) list = list.filter(r => r.prefix === prefix);
+  const filterText = url.searchParams.get('filter');
+  if (filterText) {
+    const filter = parseFilter(filterText, url.searchParams.get('invert') === 'true');
+    list = list.filter(r => matchesFilter(r, filter));
+  }
+  sendJson(res, 200, list);
+}
+
+function notFound(ctx: RequestContext, key: string, found: Lookup): boolean {
+  if (found === null) {
+    sendJson(ctx.res, 404, {error: `no device ${printable(key)} in the inventory`, hint: 'GET /api/devices lists the devices and their keys'});
+    return true;
+  }
+  if ('ambiguous' in found) {
+    sendJson(ctx.res, 409, {error: `the id ${printable(key)} is used under several prefixes; name the device by its key`, keys: found.ambiguous});
+    return true;
+  }
+  return false;
+}
+
+function getDevice(ctx: RequestContext, inventory: Inventory): void {
+  const key = keyOf(ctx);
+  const found = inventory.lookup(key);
+  if (notFound(ctx, key, found) || !found || 'ambiguous' in found) return;
+  sendJson(ctx.res, 200, inventory.detail(found.entry.key));
+}
+
+async function deleteDevice(ctx: RequestContext, engine: Engine, inventory: Inventory, style: 'json' | 'text'): Promise<void> {
+  const key = keyOf(ctx);
+  if (engine.readonly) {
+    const message = 'read-only mode (--readonly): forgetting devices is off';
+    return style === 'json' ? sendJson(ctx.res, 403, {error: message}) : sendText(ctx.res, 403, message);
+  }
+  const found = inventory.lookup(key);
+  if (style === 'text' && (found === null || 'ambiguous' in found)) {
+    const message = found === null ? `Unable to find ${printable(key)} in device list` : `${printable(key)} is used under several prefixes: ${found.ambiguous.join(', ')}; use DELETE /api/devices/<key>`;
+    return sendText(ctx.res, found === null ? 404 : 409, message);
+  }
+  if (notFound(ctx, key, found) || !found || 'ambiguous' in found) return;
+  const result = await inventory.forget(found.entry.key);
+  if (style === 'text') return sendText(ctx.res, result.ok ? 200 : result.status, result.ok ? `Deleted topics for ${printable(found.entry.id)}` : result.message);
+  if (!result.ok) return sendJson(ctx.res, result.status, {error: result.message});
+  sendJson(ctx.res, 200, {key: result.key, cleared: result.cleared, failed: result.failed, wasOnline: result.wasOnline, message: result.message});
+}

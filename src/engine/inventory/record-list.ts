@@ -1,0 +1,81 @@
+import type {DeviceEntry} from './device.js';
+import type {DeviceRecord} from './types.js';
+
+/**
+ * The inventory as an array of records, rebuilt incrementally: when a few of 20,000 devices changed,
+ * the previous array is copied and only their records replaced (a full rebuild happens only when
+ * devices come or go). The array is a new object after every change and the same object otherwise,
+ * so consumers compare by identity. Online and unconfirmed counts are kept on the way.
+ */
+export class RecordList {
+  #records: DeviceRecord[] = [];
+  #position = new Map<string, number>();
+  #dirty = new Set<string>();
+  #structural = true;
+  #current: readonly DeviceRecord[] | null = null;
+  #online = 0;
+  #unconfirmed = 0;
+
+  /** one device changed */
+  changed(key: string): void {
+    this.#dirty.add(key);
+    this.#current = null;
+  }
+
+  /** devices came or went, or every record may have changed */
+  invalidate(): void {
+    this.#structural = true;
+    this.#current = null;
+  }
+
+  get online(): number {
+    return this.#online;
+  }
+
+  get unconfirmed(): number {
+    return this.#unconfirmed;
+  }
+
+  list(entries: ReadonlyMap<string, DeviceEntry>, build: (entry: DeviceEntry) => DeviceRecord): readonly DeviceRecord[] {
+    if (this.#current) return this.#current;
+    if (this.#structural || !this.#patch(entries, build)) this.#rebuild(entries, build);
+    this.#dirty.clear();
+    this.#structural = false;
+    this.#current = this.#records;
+    return this.#records;
+  }
+
+  #rebuild(entries: ReadonlyMap<string, DeviceEntry>, build: (entry: DeviceEntry) => DeviceRecord): void {
+    const records: DeviceRecord[] = [];
+    this.#position = new Map();
+    this.#online = 0;
+    this.#unconfirmed = 0;
+    for (const entry of entries.values()) {
+      const record = build(entry);
+      this.#position.set(entry.key, records.length);
+      records.push(record);
+      this.#count(record, 1);
+    }
+    this.#records = records;
+  }
+
+  #patch(entries: ReadonlyMap<string, DeviceEntry>, build: (entry: DeviceEntry) => DeviceRecord): boolean {
+    const records = this.#records.slice();
+    for (const key of this.#dirty) {
+      const at = this.#position.get(key);
+      const entry = entries.get(key);
+      if (at === undefined || !entry) return false;
+      const record = build(entry);
+      this.#count(records[at]!, -1);
+      this.#count(record, 1);
+      records[at] = record;
+    }
+    this.#records = records;
+    return true;
+  }
+
+  #count(record: DeviceRecord, sign: 1 | -1): void {
+    if (record.online) this.#online += sign;
+    if (!record.confirmed) this.#unconfirmed += sign;
+  }
+}

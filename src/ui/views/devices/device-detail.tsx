@@ -1,0 +1,65 @@
+import {useMemo} from 'react';
+import {Box, Text} from 'ink';
+import type {DeviceRecord} from '../../../engine/inventory/types.js';
+import {useEngine} from '../../context.js';
+import {usePersistentState} from '../../context.js';
+import {useKeyLayer} from '../../keyboard.js';
+import {toneColor} from '../../theme.js';
+import {detailLines} from './detail-lines.js';
+import {otaHistoryLines} from './ota-history.js';
+
+export interface DeviceDetailProps {
+  readonly deviceKey: string;
+  /** the device's current record (undefined once it is forgotten) */
+  readonly record: DeviceRecord | undefined;
+  readonly now: number;
+  readonly height: number;
+  readonly isActive: boolean;
+  readonly onBack: () => void;
+}
+
+/** The detail of one device, live (rebuilt when its record changes), scrolled with the list keys. */
+export function DeviceDetailView({deviceKey, record, now, height, isActive, onBack}: DeviceDetailProps) {
+  const engine = useEngine();
+  const [offset, setOffset] = usePersistentState('devices.detailOffset', 0);
+  // the record changes whenever anything about the device does: rebuild then (and once a second for ages)
+  const lines = useMemo(() => {
+    const detail = record ? engine.inventory.detail(deviceKey) : undefined;
+    return detail ? detailLines(detail, now, otaHistoryLines(engine, deviceKey, now)) : null;
+  }, [engine, deviceKey, record, now]);
+  const budget = Math.max(1, height - 1);
+  const maxOffset = Math.max(0, (lines?.length ?? 0) - budget);
+  const at = Math.min(offset, maxOffset);
+  useKeyLayer({
+    scopes: ['detail', 'list'],
+    onKey: command => {
+      switch (command) {
+        case 'nav.back': onBack(); return true;
+        case 'nav.up': setOffset(o => Math.max(0, Math.min(o, maxOffset) - 1)); return true;
+        case 'nav.down': setOffset(o => Math.min(maxOffset, o + 1)); return true;
+        case 'nav.pageUp': setOffset(o => Math.max(0, Math.min(o, maxOffset) - budget)); return true;
+        case 'nav.pageDown': setOffset(o => Math.min(maxOffset, o + budget)); return true;
+        case 'nav.top': setOffset(0); return true;
+        case 'nav.bottom': setOffset(maxOffset); return true;
+        default: return false;
+      }
+    },
+  }, isActive);
+  if (!lines) {
+    return (
+      <Box flexDirection="column" height={height}>
+        <Text color="yellow" wrap="truncate-end">This device is no longer in the inventory (forgotten, or removed by its owner). Esc goes back to the list.</Text>
+      </Box>
+    );
+  }
+  const visible = lines.slice(at, at + budget);
+  const more = lines.length - at - visible.length;
+  return (
+    <Box flexDirection="column" height={height}>
+      {visible.map((line, i) => (
+        <Text key={i} wrap="truncate-end" bold={line.bold} color={line.tone ? toneColor(line.tone) : undefined}>{line.text || ' '}</Text>
+      ))}
+      <Text color="gray" wrap="truncate-end">{more > 0 ? `↓ ${more} more line${more === 1 ? '' : 's'} (j/k, PgDn)` : at > 0 ? '(end)' : ' '}</Text>
+    </Box>
+  );
+}

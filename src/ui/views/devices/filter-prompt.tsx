@@ -1,0 +1,42 @@
+import {Text} from 'ink';
+import {printable} from '../../../engine/util/text.js';
+import {useKeyLayer} from '../../keyboard.js';
+
+/**
+ * The `/` filter line. It filters as you type; Enter keeps the filter, Esc puts back the one from
+ * before, Ctrl+U clears the line. Modal: while it is open, keys are text, not commands.
+ */
+export function FilterPrompt({value, onChange, onDone, onCancel, width}: {
+  readonly value: string;
+  readonly onChange: (value: string) => void;
+  readonly onDone: () => void;
+  readonly onCancel: () => void;
+  readonly width: number;
+}) {
+  useKeyLayer({
+    scopes: ['dialog'],
+    modal: true,
+    priority: 30,
+    onKey: (_command, input, key) => {
+      if (key.return) onDone();
+      else if (key.escape) onCancel();
+      else if (key.backspace || key.delete) onChange(value.slice(0, -1));
+      else if (key.ctrl && input === 'u') onChange('');
+      else if (!key.ctrl && !key.meta && input && !key.upArrow && !key.downArrow && !key.leftArrow && !key.rightArrow && !key.tab) {
+        onChange(value + input.replace(/[\u0000-\u001f\u007f]/g, ''));
+      }
+      return true;
+    },
+  });
+  const hint = '  Enter keep · Esc undo · Ctrl+U clear · terms: text, fw:relay state:lost update:yes, -term, ! inverts';
+  const shown = printable(value);
+  const room = Math.max(10, width - 4);
+  return (
+    <Text wrap="truncate-end">
+      <Text color="cyan" bold>/</Text>
+      <Text>{shown.length > room ? `…${shown.slice(-room)}` : shown}</Text>
+      <Text inverse> </Text>
+      <Text color="gray">{hint}</Text>
+    </Text>
+  );
+}

@@ -1,0 +1,36 @@
+import type {Engine} from '../../../engine/engine.js';
+import {printable, truncate} from '../../../engine/util/text.js';
+import type {InventorySlice} from '../../../store/inventory-slice.js';
+import {count, UNCONFIRMED_GLYPH} from './format.js';
+import type {SortColumn} from './sort-keys.js';
+
+/** The line above the table: counts, filter, sort, marks, where the list is, and discovery progress. */
+export function statusLine(
+  devices: InventorySlice,
+  shown: number,
+  filter: {readonly text: string; readonly invert: boolean},
+  sort: {readonly column: SortColumn; readonly desc: boolean},
+  marked: number,
+  top: number,
+  visible: number,
+): string {
+  const parts = [`${count(devices.total)} devices, ${count(devices.online)} online`];
+  if (devices.unconfirmed > 0) parts.push(`${UNCONFIRMED_GLYPH} ${count(devices.unconfirmed)} not yet confirmed`);
+  const d = devices.discovery;
+  if (d.phase === 'offline') parts.push('broker offline: last known devices');
+  else if (d.phase === 'discovering') parts.push('discovering…');
+  else if (d.phase === 'loading' && d.completedAt === undefined) parts.push(`loading ${count(d.subscribed)}/${count(d.subscribed + d.queued)}`);
+  if (filter.text || filter.invert) parts.push(`filter ${filter.invert ? 'NOT ' : ''}"${truncate(printable(filter.text), 30)}": ${count(shown)} shown`);
+  parts.push(`sort ${sort.column} ${sort.desc ? '▼' : '▲'}`);
+  if (marked > 0) parts.push(`${count(marked)} marked`);
+  if (shown > visible && visible > 0) parts.push(`${count(top + 1)}-${count(top + visible)} of ${count(shown)}`);
+  return parts.join(' · ');
+}
+
+/** What to say when the table is empty, and what to do about it. */
+export function emptyMessage(engine: Engine, devices: InventorySlice, text: string, invert: boolean): string {
+  if (devices.total > 0) return `No device matches the filter${invert ? ' (inverted)' : ''} "${truncate(printable(text), 40)}": / changes it, Esc clears it.`;
+  const prefixes = engine.config.mqtt.prefixes.map(p => printable(p)).join(', ');
+  if (devices.discovery.phase === 'offline') return `No devices known yet, and the broker is not connected (see the header). Devices under ${prefixes} appear once it is.`;
+  return `No devices yet under ${prefixes}. Devices appear as soon as they publish $state, $online or $homie; wrong prefix? set MQTT_SENSOR_PREFIX or --prefix.`;
+}
