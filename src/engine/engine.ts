@@ -9,6 +9,10 @@ import {EmbeddedBroker} from './mqtt/embedded-broker.js';
 import {publicBaseUrl} from './util/net.js';
 import {Inventory} from './inventory/inventory.js';
 import {FirmwareStore} from './firmware/store.js';
+import {OtaService} from './ota/ota-service.js';
+import {registerPullEndpoint} from './ota/pull-endpoint.js';
+import {registerJobsApi} from './ota/jobs-api.js';
+import {scopeResolver} from './ota/scope.js';
 
 export interface EngineOptions {
   readonly logger?: Logger;
@@ -36,6 +40,7 @@ export class Engine {
   readonly broker: EmbeddedBroker | null;
   readonly firmware: FirmwareStore;
   readonly inventory: Inventory;
+  readonly ota: OtaService;
   readonly startedAt: number;
   readonly now: () => number;
   readonly #services: Service[] = [];
@@ -61,9 +66,12 @@ export class Engine {
     // features: constructors only wire routes and handlers; their start() loads state from disk
     this.firmware = new FirmwareStore(this);
     this.inventory = new Inventory(this);
+    this.ota = new OtaService(this);
+    registerPullEndpoint(this, this.ota);
+    registerJobsApi(this, this.ota, scopeResolver(this));
 
     // Order matters: stores load before anything can reach them; the broker before our client.
-    this.#services.push(this.firmware, this.inventory);
+    this.#services.push(this.firmware, this.inventory, this.ota);
     if (this.broker) {
       const broker = this.broker;
       this.#services.push({name: 'embedded broker', start: () => broker.start(), stop: () => broker.stop()});

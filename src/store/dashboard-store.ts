@@ -5,6 +5,7 @@ import type {MqttStatus} from '../engine/mqtt/connection.js';
 import {createCoalescingStore, type CoalescingStore} from './create-store.js';
 import {buildInventorySlice, type InventorySlice} from './inventory-slice.js';
 import {buildFirmwareSlice, type FirmwareSlice} from './firmware-slice.js';
+import {buildJobsSlice, type JobsSlice} from './jobs-slice.js';
 
 /** Everything the dashboard draws, as plain immutable data. */
 export interface DashboardSnapshot {
@@ -23,6 +24,7 @@ export interface DashboardSnapshot {
   readonly lastNotice: Notice | null;
   readonly devices: InventorySlice;
   readonly firmware: FirmwareSlice;
+  readonly jobs: JobsSlice;
 }
 
 export type DashboardStore = CoalescingStore<DashboardSnapshot>;
@@ -53,6 +55,7 @@ export function createDashboardStore(engine: Engine, options: {intervalMs?: numb
       lastNotice,
       devices: buildInventorySlice(engine, previous?.devices),
       firmware: buildFirmwareSlice(engine, previous?.firmware),
+      jobs: buildJobsSlice(engine, previous?.jobs, now),
     };
   }, options.intervalMs ?? 100);
 

@@ -9,13 +9,15 @@ import {KeyboardProvider, useKeyboardState, useKeyLayer} from './keyboard.js';
 import {hintsFor, type Command, type Scope} from './keymap.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {LogView} from './views/log-view.js';
-import {PlaceholderView} from './views/placeholder-view.js';
 import type {DashboardSnapshot} from '../store/dashboard-store.js';
 import type {ViewProps} from './views/types.js';
 import {DevicesView, devicesTabLabel} from './views/devices/devices-view.js';
 import {FirmwareView, firmwareTabLabel} from './views/firmware/firmware-view.js';
+import {QueueView, queueTabLabel} from './views/queue/queue-view.js';
 
-export type ViewId = 'devices' | 'firmware' | 'queue' | 'log';
+import {NavigationContext, type ViewId} from './navigation.js';
+
+export type {ViewId} from './navigation.js';
 
 export type {ViewProps} from './views/types.js';
 
@@ -28,14 +30,10 @@ interface ViewSpec {
   readonly Component: React.ComponentType<ViewProps>;
 }
 
-const placeholder = (title: string) => function Placeholder({height}: ViewProps) {
-  return <PlaceholderView title={title} height={height} />;
-};
-
 export const VIEWS: readonly ViewSpec[] = [
   {id: 'devices', key: '1', title: 'Devices', label: devicesTabLabel, Component: DevicesView},
   {id: 'firmware', key: '2', title: 'Firmware', label: firmwareTabLabel, Component: FirmwareView},
-  {id: 'queue', key: '3', title: 'Queue', label: () => 'Queue', Component: placeholder('Queue')},
+  {id: 'queue', key: '3', title: 'Queue', label: queueTabLabel, Component: QueueView},
   {id: 'log', key: '4', title: 'Log', label: s => `Log ${s.log.length}`, Component: LogView},
 ];
 
@@ -50,7 +48,11 @@ export function App({initialView = 'devices', onQuit}: {readonly initialView?: V
   const [flash, setFlash] = useState<FooterMessage & {until: number} | null>(null);
 
   const onGlobal = useCallback((command: Command): boolean => {
-    const index = VIEWS.findIndex(v => v.id === view);
+    // functional updates: keys that arrive before the next render must act on the newest view
+    const step = (delta: number) => setView(current => {
+      const index = VIEWS.findIndex(v => v.id === current);
+      return VIEWS[(index + delta + VIEWS.length) % VIEWS.length]!.id;
+    });
     switch (command) {
       case 'app.quit': onQuit?.(); exit(); return true;
       case 'app.help': setHelp(h => !h); return true;
@@ -58,11 +60,11 @@ export function App({initialView = 'devices', onQuit}: {readonly initialView?: V
       case 'view.firmware': setView('firmware'); return true;
       case 'view.queue': setView('queue'); return true;
       case 'view.log': setView('log'); return true;
-      case 'view.next': setView(VIEWS[(index + 1) % VIEWS.length]!.id); return true;
-      case 'view.prev': setView(VIEWS[(index + VIEWS.length - 1) % VIEWS.length]!.id); return true;
+      case 'view.next': step(1); return true;
+      case 'view.prev': step(-1); return true;
       default: return false;
     }
-  }, [view, exit, onQuit]);
+  }, [exit, onQuit]);
 
   const onRefused = useCallback(() => {
     setFlash({text: 'read-only mode (--readonly): actions that change devices or firmware are off', tone: 'warn', until: engine.now() + 5000});
@@ -70,7 +72,9 @@ export function App({initialView = 'devices', onQuit}: {readonly initialView?: V
 
   return (
     <KeyboardProvider readonly={engine.readonly} onGlobal={onGlobal} onRefused={onRefused}>
-      <Dashboard view={view} help={help} closeHelp={() => setHelp(false)} flash={flash} />
+      <NavigationContext.Provider value={setView}>
+        <Dashboard view={view} help={help} closeHelp={() => setHelp(false)} flash={flash} />
+      </NavigationContext.Provider>
     </KeyboardProvider>
   );
 }
@@ -83,7 +87,7 @@ function Dashboard({view, help, closeHelp, flash}: {
 }) {
   const snapshot = useSnapshot();
   const {columns, rows} = useTerminalSize();
-  const {activeScopes} = useKeyboardState();
+  const {activeScopes, modalOpen} = useKeyboardState();
   const bodyHeight = Math.max(3, rows - 1 - CHROME_LINES);
   const spec = VIEWS.find(v => v.id === view)!;
   const tabs: Tab[] = VIEWS.map(v => ({key: v.key, label: v.label(snapshot), active: v.id === view}));
@@ -96,7 +100,8 @@ function Dashboard({view, help, closeHelp, flash}: {
   }, [help, viewScopes.join(',')]);
 
   const message = footerMessage(snapshot, flash);
-  const hints = hintsFor([...(help ? [] : viewScopes), 'global'], snapshot.readonly);
+  // while a dialog or prompt is open its keys are the only ones that work: show only those
+  const hints = hintsFor(help ? ['global'] : modalOpen ? viewScopes : [...viewScopes, 'global'], snapshot.readonly);
   const Body = spec.Component;
   return (
     <Box flexDirection="column" width={columns} height={rows - 1}>

@@ -39,7 +39,7 @@ export function runUi(engine: Engine, store: DashboardStore, options: {initialVi
         <App initialView={options.initialView} />
       </PersistentStateProvider>
     </Providers>,
-    {stdout, stdin: options.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: false, maxFps: 15},
+    {stdout, stdin: options.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: false, maxFps: 60},
   );
   let closed = false;
   const close = () => {

@@ -58,6 +58,32 @@ describe('the built CLI in a real terminal', () => {
     expect(await app.exitCode).toBe(0);
   });
 
+  it('draws no colours when NO_COLOR is set', async () => {
+    app = spawnCli(await ports(), {cwd: dir, env: {NO_COLOR: '1', FORCE_COLOR: undefined}});
+    await app.waitForText(/MQTT ● connected/);
+    app.press('q');
+    expect(await app.exitCode).toBe(0);
+    // no SGR sequences at all (colour, bold, inverse): chalk is off
+    expect(app.output()).not.toMatch(/\u001B\[[0-9;]*m/);
+  });
+
+  it('hides and refuses changes in --readonly', async () => {
+    app = spawnCli([...(await ports()), '--readonly'], {cwd: dir});
+    await app.waitForText('[read-only]');
+    expect(app.screen().join('\n')).not.toMatch(/forget|update/);
+    app.press('D');
+    await app.waitForText('read-only mode (--readonly)');
+    app.press('q');
+    expect(await app.exitCode).toBe(0);
+  });
+
+  it('shuts down cleanly on SIGHUP (the SSH session ended)', async () => {
+    app = spawnCli(await ports(), {cwd: dir});
+    await app.waitForText('homie-ota');
+    app.kill('SIGHUP');
+    expect(await app.exitCode).toBe(0);
+  });
+
   it('shuts down cleanly on SIGTERM while the dashboard runs', async () => {
     app = spawnCli(await ports(), {cwd: dir});
     await app.waitForText('homie-ota');

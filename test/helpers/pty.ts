@@ -31,9 +31,10 @@ export function spawnCli(args: string[], options: {cols?: number; rows?: number;
   const cols = options.cols ?? 100;
   const rows = options.rows ?? 30;
   const terminal = new xterm.Terminal({cols, rows, allowProposedApi: true});
-  const env: NodeJS.ProcessEnv = {...process.env, ...options.env, TERM: 'xterm-256color', FORCE_COLOR: '1'};
-  delete env.CI; // the dashboard must run as on a user's terminal
-  delete env.NO_COLOR;
+  const base: NodeJS.ProcessEnv = {...process.env, TERM: 'xterm-256color', FORCE_COLOR: '1'};
+  delete base.CI; // the dashboard must run as on a user's terminal
+  delete base.NO_COLOR;
+  const env: NodeJS.ProcessEnv = {...base, ...options.env};
   const child = pty.spawn(process.execPath, [CLI, ...args], {name: 'xterm-256color', cols, rows, cwd: options.cwd, env: env as Record<string, string>});
   let raw = '';
   child.onData(data => {

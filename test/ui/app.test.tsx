@@ -38,7 +38,7 @@ describe('dashboard shell', () => {
     await ui.press('2');
     await ui.waitForText('firmware files');
     await ui.press(keys.tab);
-    await ui.waitForText(/Queue: nothing to show yet/);
+    await ui.waitForText(/No OTA jobs/);
     await ui.press(keys.shiftTab, keys.shiftTab);
     await ui.waitForText(/\d+ devices/);
   });

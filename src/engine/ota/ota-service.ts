@@ -1,0 +1,703 @@
+import path from 'node:path';
+import type {IPublishPacket} from 'mqtt';
+import type {Engine, Service} from '../engine.js';
+import type {DeviceRecord} from '../inventory/inventory.js';
+import type {FirmwareRecord} from '../firmware/store.js';
+import type {Log} from '../log.js';
+import {annotate, describeJob, FINAL_STATES, isFinal, TRANSFER_STATES, transition, type Job, type JobFirmware} from './job.js';
+import {EMPTY_JOBS_FILE, loadJobsFile, saveJobsFile, saveJobsFileSync, type JobsFile} from './jobs-file.js';
+import {planUpdate} from './plan.js';
+import {explainPushStatus, parsePushStatus, pushTopic} from './push-status.js';
+import {DEFAULT_TIMINGS, type HistoryEntry, type OtaTimings, type Rollout} from './types.js';
+import {v1OtaPayload} from './v1-payload.js';
+
+export interface CreateJobsRequest {
+  readonly deviceKeys: readonly string[];
+  readonly firmware: {readonly name: string; readonly version: string};
+  /** make it a rollout: the first device is a canary, stop after maxFailures failures */
+  readonly rollout?: {readonly scope: string; readonly canary: boolean; readonly maxFailures: number};
+}
+
+export interface CreateJobsResult {
+  readonly jobs: readonly Job[];
+  readonly skipped: ReadonlyArray<{readonly deviceKey: string; readonly reason: string}>;
+  readonly refused: ReadonlyArray<{readonly deviceKey: string; readonly reason: string}>;
+  readonly rollout?: Rollout;
+  /** when nothing could be done at all */
+  readonly error?: string;
+}
+
+const HISTORY_PER_DEVICE = 20;
+const FINISHED_JOBS_KEPT = 500;
+
+/**
+ * The OTA queue: jobs, rollouts and per-device history, persisted in <firmware root>/jobs.json.
+ * Jobs start when their device reports ready and a transfer slot is free; each wait has a timeout
+ * with a reason; a job is done only when the device came back running the target version.
+ */
+export class OtaService implements Service {
+  readonly name = 'ota queue';
+  readonly log: Log;
+  readonly file: string;
+  timings: OtaTimings = DEFAULT_TIMINGS;
+  #jobs = new Map<string, Job>();
+  #rollouts = new Map<string, Rollout>();
+  #history = new Map<string, HistoryEntry[]>();
+  #nextId = 1;
+  #timer: NodeJS.Timeout | null = null;
+  #saveTimer: NodeJS.Timeout | null = null;
+  #started = false;
+  #ticking = false;
+  #lastEventAt = new Map<string, number>();
+  /** hooks for the HTTP pull path (pull-endpoint.ts) */
+  readonly v1Payloads = new Map<string, string>();
+
+  constructor(readonly engine: Engine) {
+    this.log = engine.logger.child('ota');
+    this.file = path.join(engine.config.firmwareRoot, 'jobs.json');
+    engine.mqtt.onMessage((topic, payload, packet) => this.#onMessage(topic, payload, packet));
+    engine.bus.on('inventory', () => this.schedule());
+  }
+
+  get concurrency(): number {
+    return this.engine.config.concurrency;
+  }
+
+  async start(): Promise<void> {
+    const loaded = loadJobsFile(this.file, this.engine.now());
+    if (loaded.problem) this.engine.notice('ota', 'error', loaded.problem);
+    this.#restore(loaded.data);
+    this.#started = true;
+    this.engine.firmware.setInUseCheck((record: FirmwareRecord) => this.#inUse(record));
+    this.#timer = setInterval(() => this.tick(), 1000);
+    this.#timer.unref();
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.#started = false;
+    if (this.#timer) clearInterval(this.#timer);
+    if (this.#saveTimer) clearTimeout(this.#saveTimer);
+    this.#saveTimer = null;
+    try {
+      saveJobsFileSync(this.file, this.#snapshotFile());
+    } catch (error) {
+      this.log.error(`cannot save ${this.file}: ${(error as Error).message}`);
+    }
+  }
+
+  // ---- reading ----------------------------------------------------------------------------------
+
+  /** Every job kept, oldest first. */
+  list(): readonly Job[] {
+    return [...this.#jobs.values()];
+  }
+
+  get(id: string): Job | undefined {
+    return this.#jobs.get(id);
+  }
+
+  rollouts(): readonly Rollout[] {
+    return [...this.#rollouts.values()];
+  }
+
+  historyFor(deviceKey: string): readonly HistoryEntry[] {
+    return this.#history.get(deviceKey) ?? [];
+  }
+
+  /** The job that is not finished for a device, if any. */
+  activeJobFor(deviceKey: string): Job | undefined {
+    for (const job of this.#jobs.values()) if (job.deviceKey === deviceKey && !isFinal(job)) return job;
+    return undefined;
+  }
+
+  // ---- commands ---------------------------------------------------------------------------------
+
+  create(request: CreateJobsRequest): CreateJobsResult {
+    if (this.engine.readonly) return {jobs: [], skipped: [], refused: [], error: 'read-only mode (--readonly): no updates'};
+    const firmware = this.engine.firmware.find(request.firmware.name, request.firmware.version);
+    if (!firmware) return {jobs: [], skipped: [], refused: [], error: `no firmware ${request.firmware.name} ${request.firmware.version} in the store`};
+    const now = this.engine.now();
+    const jobs: Job[] = [];
+    const skipped: Array<{deviceKey: string; reason: string}> = [];
+    const refused: Array<{deviceKey: string; reason: string}> = [];
+    const rolloutId = request.rollout ? `r-${this.#nextId++}` : undefined;
+    for (const key of [...new Set(request.deviceKeys)]) {
+      const device = this.engine.inventory.get(key);
+      if (!device) {
+        refused.push({deviceKey: key, reason: 'not in the inventory'});
+        continue;
+      }
+      const active = this.activeJobFor(key);
+      if (active) {
+        refused.push({deviceKey: key, reason: `already has job ${active.id} (${active.state})`});
+        continue;
+      }
+      const plan = planUpdate(device, firmware);
+      if (plan.kind === 'refuse') {
+        refused.push({deviceKey: key, reason: plan.reason});
+        continue;
+      }
+      if (plan.kind === 'skip') {
+        skipped.push({deviceKey: key, reason: plan.reason});
+        this.#record(this.#newJob(device, firmware, 'mqtt-push', now, rolloutId), 'skipped', plan.reason);
+        continue;
+      }
+      const job = this.#newJob(device, firmware, plan.method, now, rolloutId);
+      const noted = plan.warnings.reduce((j, w) => annotate(j, now, `note: ${w}`), job);
+      this.#jobs.set(job.id, noted);
+      this.#publishEvent(noted, true);
+      jobs.push(noted);
+      this.log.info(`queued ${describeJob(noted)}${plan.warnings.length ? ` (${plan.warnings.join('; ')})` : ''}`);
+    }
+    let rollout: Rollout | undefined;
+    if (request.rollout && rolloutId && jobs.length > 0) {
+      rollout = {
+        id: rolloutId,
+        firmware: {name: firmware.name, version: firmware.version},
+        scope: request.rollout.scope,
+        state: 'running',
+        canaryJobId: request.rollout.canary && jobs.length > 1 ? jobs[0]!.id : undefined,
+        maxFailures: Math.max(1, request.rollout.maxFailures),
+        createdAt: now,
+        updatedAt: now,
+      };
+      this.#rollouts.set(rollout.id, rollout);
+      this.engine.notice('ota', 'info', `rollout ${rollout.id}: ${firmware.name} ${firmware.version} to ${jobs.length} device(s)${rollout.canaryJobId ? `, canary ${jobs[0]!.deviceId} first` : ''}, stop after ${rollout.maxFailures} failure(s)`);
+    }
+    this.#changed();
+    this.schedule();
+    return {jobs, skipped, refused, rollout};
+  }
+
+  /** Cancel a job that has not reached the device yet (a transfer in progress cannot be stopped). */
+  cancel(id: string): {ok: boolean; message: string} {
+    const job = this.#jobs.get(id);
+    if (!job) return {ok: false, message: `no job ${id}`};
+    if (this.engine.readonly) return {ok: false, message: 'read-only mode (--readonly)'};
+    if (isFinal(job)) return {ok: false, message: `job ${id} is already ${job.state}`};
+    if (job.state !== 'queued' && job.state !== 'waiting') {
+      return {ok: false, message: `job ${id} is ${job.state}: the device already has the firmware and cannot be stopped; it will be verified`};
+    }
+    this.#finish(job, 'cancelled', 'cancelled by the user');
+    return {ok: true, message: `cancelled ${id}`};
+  }
+
+  /** Try a failed or cancelled job again (a new attempt, counted). */
+  retry(id: string): {ok: boolean; message: string; job?: Job} {
+    const job = this.#jobs.get(id);
+    if (!job) return {ok: false, message: `no job ${id}`};
+    if (this.engine.readonly) return {ok: false, message: 'read-only mode (--readonly)'};
+    if (job.state !== 'failed' && job.state !== 'cancelled') return {ok: false, message: `only failed or cancelled jobs can be retried (${id} is ${job.state})`};
+    const active = this.activeJobFor(job.deviceKey);
+    if (active) return {ok: false, message: `${job.deviceId} already has job ${active.id}`};
+    const device = this.engine.inventory.get(job.deviceKey);
+    const firmware = this.engine.firmware.find(job.firmware.name, job.firmware.version);
+    if (!device || !firmware) return {ok: false, message: !device ? `${job.deviceId} is no longer in the inventory` : `${job.firmware.file} is no longer in the store`};
+    const plan = planUpdate(device, firmware);
+    if (plan.kind !== 'go') return {ok: false, message: plan.reason};
+    const now = this.engine.now();
+    const fresh: Job = {...this.#newJob(device, firmware, plan.method, now, job.rolloutId), attempt: job.attempt + 1};
+    this.#jobs.set(fresh.id, annotate(fresh, now, `retry of ${job.id}`));
+    this.log.info(`retrying ${job.id} as ${fresh.id}`);
+    this.#changed();
+    this.schedule();
+    return {ok: true, message: `retrying as ${fresh.id}`, job: fresh};
+  }
+
+  setRolloutState(id: string, state: 'paused' | 'running' | 'cancelled'): {ok: boolean; message: string} {
+    const rollout = this.#rollouts.get(id);
+    if (!rollout) return {ok: false, message: `no rollout ${id}`};
+    if (this.engine.readonly) return {ok: false, message: 'read-only mode (--readonly)'};
+    if (rollout.state !== 'running' && rollout.state !== 'paused') return {ok: false, message: `rollout ${id} is ${rollout.state}`};
+    const now = this.engine.now();
+    this.#rollouts.set(id, {...rollout, state, updatedAt: now, reason: state === 'cancelled' ? 'cancelled by the user' : rollout.reason});
+    if (state === 'cancelled') {
+      for (const job of this.#jobs.values()) {
+        if (job.rolloutId === id && (job.state === 'queued' || job.state === 'waiting')) this.#finish(job, 'cancelled', `rollout ${id} cancelled`);
+      }
+    }
+    this.engine.notice('ota', 'info', `rollout ${id} ${state === 'running' ? 'resumed' : state}`);
+    this.#changed();
+    this.schedule();
+    return {ok: true, message: `rollout ${id} ${state === 'running' ? 'resumed' : state}`};
+  }
+
+  /** Forget finished jobs from the list (the per-device history keeps them). */
+  clearFinished(): number {
+    let removed = 0;
+    for (const [id, job] of this.#jobs) {
+      if (isFinal(job)) {
+        this.#jobs.delete(id);
+        removed++;
+      }
+    }
+    if (removed > 0) this.#changed();
+    return removed;
+  }
+
+  // ---- the scheduler ----------------------------------------------------------------------------
+
+  #scheduled = false;
+
+  /** Run tick() soon (coalesces bursts of inventory changes). */
+  schedule(): void {
+    if (this.#scheduled || !this.#started) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.tick();
+    });
+  }
+
+  /** Start what can start, notice devices coming back, enforce timeouts. */
+  tick(): void {
+    if (!this.#started || this.#ticking) return;
+    this.#ticking = true;
+    try {
+      const now = this.engine.now();
+      let slots = this.concurrency - [...this.#jobs.values()].filter(j => TRANSFER_STATES.has(j.state)).length;
+      for (const job of [...this.#jobs.values()]) {
+        if (isFinal(job)) continue;
+        const device = this.engine.inventory.get(job.deviceKey);
+        switch (job.state) {
+          case 'queued':
+          case 'waiting':
+            if (this.#tryStart(job, device, now, slots)) slots--;
+            break;
+          case 'sending':
+          case 'flashing':
+            this.#checkTransfer(job, device, now);
+            break;
+          case 'rebooting':
+          case 'verifying':
+            this.#checkReturn(job, device, now);
+            break;
+        }
+      }
+      this.#updateRollouts(now);
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  #gate(job: Job): string | null {
+    if (!job.rolloutId) return null;
+    const rollout = this.#rollouts.get(job.rolloutId);
+    if (!rollout) return null;
+    if (rollout.state === 'paused') return `rollout ${rollout.id} is paused`;
+    if (rollout.canaryJobId && job.id !== rollout.canaryJobId) {
+      const canary = this.#jobs.get(rollout.canaryJobId);
+      if (canary && canary.state !== 'done' && canary.state !== 'skipped') return `waiting for the canary ${canary.deviceId} to succeed`;
+    }
+    return null;
+  }
+
+  #wait(job: Job, reason: string, now: number): void {
+    if (job.state === 'waiting' && job.waitingFor === reason) return;
+    this.#put(transition(job, 'waiting', now, job.state === 'waiting' ? undefined : reason, {waitingFor: reason}), job.state !== 'waiting');
+  }
+
+  #tryStart(job: Job, device: DeviceRecord | undefined, now: number, slots: number): boolean {
+    const gate = this.#gate(job);
+    if (gate) {
+      this.#wait(job, gate, now);
+      return false;
+    }
+    if (this.engine.inventory.discoveryStatus.completedAt === undefined) {
+      // decide on complete records only: a device shows ready before all its attributes are in
+      this.#wait(job, 'the inventory is still loading from the broker', now);
+      return false;
+    }
+    if (!device) {
+      this.#wait(job, 'the device is not in the inventory; starts if it comes back', now);
+      return false;
+    }
+    if (device.state !== 'ready') {
+      const why = device.state === 'sleeping' ? 'the device is asleep; starts when it wakes' : `the device is ${device.state}; starts when it reports ready`;
+      this.#wait(job, why, now);
+      return false;
+    }
+    // the device may have changed since the job was queued (updated by hand, OTA switched off)
+    const firmware = this.engine.firmware.find(job.firmware.name, job.firmware.version);
+    if (!firmware) {
+      this.#finish(job, 'failed', `${job.firmware.file} is no longer in the firmware store`);
+      return false;
+    }
+    const plan = planUpdate(device, firmware);
+    if (plan.kind === 'skip') {
+      this.#finish(job, 'skipped', plan.reason);
+      return false;
+    }
+    if (plan.kind === 'refuse') {
+      this.#finish(job, 'failed', plan.reason);
+      return false;
+    }
+    if (slots <= 0) {
+      this.#wait(job, `waiting for a transfer slot (${this.concurrency} in use)`, now);
+      return false;
+    }
+    void this.#send(job, device, firmware);
+    return true;
+  }
+
+  async #send(job: Job, device: DeviceRecord, firmware: FirmwareRecord): Promise<void> {
+    const now = this.engine.now();
+    const sending = transition(job, 'sending', now, job.method === 'mqtt-push' ? `pushing ${firmware.size} bytes over MQTT` : 'asking the device to download it ($ota)', {
+      sentAt: now,
+      from: {name: device.fw.name, version: device.fw.version, checksum: device.fw.checksum},
+      progress: {done: 0, total: firmware.size, firstAt: now, lastAt: now},
+    });
+    this.#put(sending);
+    let published: boolean;
+    if (job.method === 'mqtt-push') {
+      const read = await this.engine.firmware.readChecked(firmware);
+      if (!read.ok) {
+        this.#finish(this.#jobs.get(job.id)!, 'failed', read.reason);
+        return;
+      }
+      const image = read.data;
+      const payload = this.engine.config.base64 ? Buffer.from(image.toString('base64'), 'latin1') : image;
+      published = await this.engine.mqtt.publish(pushTopic(device.prefix, device.id, firmware.md5), payload, {qos: 1, retain: false});
+    } else {
+      const payload = v1OtaPayload(firmware.name, firmware.version)!;
+      this.v1Payloads.set(job.id, payload);
+      published = await this.engine.mqtt.publish(`${device.prefix}/${device.id}/$ota`, payload, {qos: 1, retain: false});
+    }
+    const current = this.#jobs.get(job.id);
+    if (!current || current.state !== 'sending') return;
+    if (!published) {
+      // it never reached the broker, so the device was not attempted: wait and send again
+      this.#put(transition(current, 'waiting', this.engine.now(), 'the broker connection was down; will send again', {waitingFor: 'the broker connection; will send again', sentAt: undefined, progress: undefined}));
+      return;
+    }
+    this.log.info(`sent ${describeJob(current)}`);
+  }
+
+  #checkTransfer(job: Job, device: DeviceRecord | undefined, now: number): void {
+    if (!job.sentAt) return;
+    if (job.method === 'v1-ota') {
+      if (job.state === 'sending' && !job.acceptedAt && now - job.sentAt > this.timings.v1Request) {
+        this.#finish(job, 'failed', `the device did not download the firmware within ${Math.round(this.timings.v1Request / 1000)} s of $ota: check that its ota.host/ota.port/ota.path point at ${this.engine.otaUrl}`);
+      }
+      return;
+    }
+    const away = device && device.state !== 'ready';
+    if (job.state === 'sending' && now - job.sentAt > this.timings.pushAnswer) {
+      if (away) {
+        this.#put(transition(job, 'rebooting', now, 'no answer seen, but the device went offline: waiting to see what it runs', {flashedAt: now, sawReboot: true}));
+      } else {
+        this.#finish(job, 'failed', `no answer to the push within ${Math.round(this.timings.pushAnswer / 1000)} s: the device ignored it (homie-esp8266 older than 2.0? a broker message size limit below ${job.firmware.size} bytes?)`);
+      }
+      return;
+    }
+    if (job.state === 'flashing' && job.progress && now - job.progress.lastAt > this.timings.progressStall) {
+      const pct = Math.floor((job.progress.done / job.progress.total) * 100);
+      if (away) {
+        this.#put(transition(job, 'rebooting', now, `progress stopped at ${pct}% and the device went offline: waiting to see what it runs`, {flashedAt: now, sawReboot: true}));
+      } else {
+        this.#finish(job, 'failed', `progress stalled at ${pct}% for ${Math.round(this.timings.progressStall / 1000)} s`);
+      }
+    }
+  }
+
+  #checkReturn(job: Job, device: DeviceRecord | undefined, now: number): void {
+    const since = job.flashedAt ?? job.updatedAt;
+    if (!device) {
+      if (now - since > this.timings.reboot) this.#finish(job, 'failed', 'the device disappeared from the inventory after flashing');
+      return;
+    }
+    if (device.state !== 'ready') {
+      if (!job.sawReboot) this.#put({...job, sawReboot: true}, false);
+      if (job.state === 'rebooting' && now - since > this.timings.reboot) {
+        this.#finish(job, 'failed', `did not come back within ${Math.round(this.timings.reboot / 1000)} s after flashing (last state: ${device.state})`);
+      }
+      return;
+    }
+    const target = job.firmware;
+    const runsTarget = device.fw.name === target.name && device.fw.version === target.version;
+    if (job.state === 'verifying' && job.recheckAt) {
+      if (!runsTarget && job.sawReboot) {
+        this.#finish(job, 'failed', `rolled back: the device now runs ${fw(device)} again`);
+      } else if (now >= job.recheckAt && runsTarget) {
+        this.#finish(job, 'done', `still running ${target.name} ${target.version} ${Math.round((now - (job.flashedAt ?? now)) / 1000)} s later`);
+      }
+      return;
+    }
+    if (runsTarget) {
+      const checksumNote = device.fw.checksum && device.fw.checksum !== target.md5 ? ' (its $fw/checksum differs from the file MD5, which ESP8266 cores ≥ 2.4.2 cause; the version is what counts)' : '';
+      if (device.implementation?.toLowerCase().startsWith('esp32') && this.timings.esp32Recheck > 0) {
+        this.#put(transition(job, 'verifying', now, `back on ${target.name} ${target.version}${checksumNote}; ESP32: checking again in ${Math.round(this.timings.esp32Recheck / 1000)} s for a silent rollback`, {
+          recheckAt: now + this.timings.esp32Recheck,
+          sawReboot: false,
+        }));
+      } else {
+        this.#finish(job, 'done', `back and running ${target.name} ${target.version}${checksumNote}`);
+      }
+      return;
+    }
+    if (!job.sawReboot) {
+      if (now - since > this.timings.reboot) this.#finish(job, 'failed', `the device never rebooted after flashing; it still runs ${fw(device)}`);
+      return;
+    }
+    // back, but on another version: give its attributes a moment (Homie 1.5 sends $online before $fwversion)
+    if (job.state !== 'verifying') {
+      this.#put(transition(job, 'verifying', now, `back, reporting ${fw(device)}; waiting for its attributes to settle`));
+    } else if (now - job.updatedAt > this.timings.verifyGrace) {
+      this.#finish(job, 'failed', `came back running ${fw(device)}, not ${target.name} ${target.version} (the new image was rejected or rolled back)`);
+    }
+  }
+
+  #updateRollouts(now: number): void {
+    for (const rollout of this.#rollouts.values()) {
+      if (rollout.state !== 'running' && rollout.state !== 'paused') continue;
+      const jobs = [...this.#jobs.values()].filter(j => j.rolloutId === rollout.id);
+      const failed = jobs.filter(j => j.state === 'failed').length;
+      const canary = rollout.canaryJobId ? this.#jobs.get(rollout.canaryJobId) : undefined;
+      let stop: string | null = null;
+      if (canary && canary.state === 'failed') stop = `the canary ${canary.deviceId} failed: ${canary.error}`;
+      else if (failed >= rollout.maxFailures) stop = `${failed} failure(s) reached the limit of ${rollout.maxFailures}`;
+      if (stop) {
+        this.#rollouts.set(rollout.id, {...rollout, state: 'stopped', reason: stop, updatedAt: now});
+        for (const job of jobs) if (job.state === 'queued' || job.state === 'waiting') this.#finish(job, 'cancelled', `rollout ${rollout.id} stopped: ${stop}`);
+        this.engine.notice('ota', 'error', `rollout ${rollout.id} stopped: ${stop}`);
+        this.#changed();
+      } else if (jobs.length > 0 && jobs.every(isFinal)) {
+        const done = jobs.filter(j => j.state === 'done' || j.state === 'skipped').length;
+        this.#rollouts.set(rollout.id, {...rollout, state: 'done', updatedAt: now, reason: `${done}/${jobs.length} done, ${failed} failed`});
+        this.engine.notice('ota', failed > 0 ? 'warn' : 'info', `rollout ${rollout.id} finished: ${done}/${jobs.length} done, ${failed} failed`);
+        this.#changed();
+      }
+    }
+  }
+
+  // ---- MQTT status ------------------------------------------------------------------------------
+
+  #onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    if (!topic.endsWith('/$implementation/ota/status')) return;
+    // retained copies are replays (old 200s after restarts), never answers to our push
+    if (packet.retain) return;
+    const deviceKey = topic.slice(0, -'/$implementation/ota/status'.length);
+    const job = this.activeJobFor(deviceKey);
+    if (!job || job.method !== 'mqtt-push' || !job.sentAt) return;
+    if (job.state !== 'sending' && job.state !== 'flashing' && !(job.state === 'rebooting' && job.resumed)) return;
+    const status = parsePushStatus(payload.toString('utf8'));
+    if (!status) {
+      this.log.debug(() => `${deviceKey}: unreadable OTA status`);
+      return;
+    }
+    this.#onStatus(job, status);
+  }
+
+  #onStatus(job: Job, status: ReturnType<typeof parsePushStatus> & object): void {
+    const now = this.engine.now();
+    switch (status.code) {
+      case 202:
+        if (job.state === 'sending') this.#put(transition(job, 'flashing', now, 'the device accepted the image (202)', {acceptedAt: now, progress: {done: 0, total: job.firmware.size, firstAt: now, lastAt: now}}));
+        break;
+      case 206: {
+        const s = status as {done: number; total: number};
+        const base = job.state === 'sending' || job.state === 'rebooting'
+          ? transition(job, 'flashing', now, job.state === 'rebooting' ? 'still flashing after the restart' : 'flashing', {acceptedAt: job.acceptedAt ?? now, resumed: false})
+          : job;
+        const firstAt = base.progress && base.progress.done > 0 ? base.progress.firstAt : now;
+        this.#put({...base, updatedAt: now, progress: {done: s.done, total: s.total, firstAt, lastAt: now}}, base !== job);
+        break;
+      }
+      case 200:
+        if (job.state === 'sending') {
+          // homie-esp8266 always says 202 before 200: a bare 200 is a stale status of an earlier update.
+          // If it was real after all, the device reboots and the reboot check finds out what it runs.
+          this.#put(annotate(job, now, 'ignored a 200 that came before any 202/206 (stale status of an earlier update?)'), false);
+          break;
+        }
+        this.#put(transition(job, 'rebooting', now, 'flashed (200); waiting for the device to reboot and report its version', {
+          flashedAt: now,
+          resumed: false,
+          progress: job.progress ? {...job.progress, done: job.progress.total, lastAt: now} : undefined,
+        }));
+        break;
+      case 304:
+        this.#finish(job, 'skipped', explainPushStatus(status));
+        break;
+      default:
+        this.#finish(job, 'failed', explainPushStatus(status));
+    }
+  }
+
+  // ---- HTTP pull hooks (pull-endpoint.ts) --------------------------------------------------------
+
+  /** The device downloads its Homie 1.x job's image: note it (and the progress). */
+  noteDownload(jobId: string, done: number, total: number, finished: boolean, error?: string): void {
+    const job = this.#jobs.get(jobId);
+    if (!job || isFinal(job)) return;
+    const now = this.engine.now();
+    if (error) {
+      this.#finish(job, 'failed', error);
+      return;
+    }
+    if (finished) {
+      this.#put(transition(job, 'rebooting', now, `downloaded ${total} bytes; waiting for the device to reboot and report its version`, {
+        flashedAt: now, sawReboot: true, progress: {done: total, total, firstAt: job.progress?.firstAt ?? now, lastAt: now},
+      }));
+      return;
+    }
+    const base = job.state === 'sending' && !job.acceptedAt ? transition(job, 'flashing', now, 'the device is downloading the image', {acceptedAt: now}) : job;
+    const firstAt = base.progress && base.progress.done > 0 ? base.progress.firstAt : now;
+    this.#put({...base, updatedAt: now, progress: {done, total, firstAt, lastAt: now}}, base !== job);
+  }
+
+  /** A Homie 1.x device that has a job and asks for `target`: its job, if the target matches. */
+  v1JobFor(deviceKey: string, target: string | undefined): Job | undefined {
+    const job = this.activeJobFor(deviceKey);
+    if (!job || job.method !== 'v1-ota' || (job.state !== 'sending' && job.state !== 'flashing')) return undefined;
+    const payload = this.v1Payloads.get(job.id) ?? v1OtaPayload(job.firmware.name, job.firmware.version);
+    if (target !== undefined && target !== payload && target !== job.firmware.version) return undefined;
+    return job;
+  }
+
+  /** Fail a job with a reason (e.g. the image does not fit the free space the device reported). */
+  failJob(jobId: string, reason: string): void {
+    const job = this.#jobs.get(jobId);
+    if (job && !isFinal(job)) this.#finish(job, 'failed', reason);
+  }
+
+  // ---- bookkeeping ------------------------------------------------------------------------------
+
+  #newJob(device: DeviceRecord, firmware: FirmwareRecord, method: Job['method'], now: number, rolloutId?: string): Job {
+    const jobFirmware: JobFirmware = {name: firmware.name, version: firmware.version, file: firmware.file, md5: firmware.md5, size: firmware.size, chip: firmware.chip, gzip: firmware.gzip};
+    return {
+      id: `j-${this.#nextId++}`,
+      deviceKey: device.key,
+      deviceId: device.id,
+      firmware: jobFirmware,
+      method,
+      state: 'queued',
+      createdAt: now,
+      updatedAt: now,
+      attempt: 1,
+      from: {name: device.fw.name, version: device.fw.version, checksum: device.fw.checksum},
+      ...(rolloutId ? {rolloutId} : {}),
+      timeline: [{time: now, state: 'queued', note: `${method === 'mqtt-push' ? 'MQTT push' : 'Homie 1.x $ota + HTTP download'}; the device runs ${fw(device)}`}],
+    };
+  }
+
+  /** Store a job change; `announce` logs it and publishes the event (progress-only changes do not). */
+  #put(job: Job, announce = true): void {
+    this.#jobs.set(job.id, job);
+    if (announce) this.log.info(describeJob(job));
+    this.#publishEvent(job, announce);
+    this.#changed();
+  }
+
+  #finish(job: Job, state: 'done' | 'failed' | 'cancelled' | 'skipped', note: string): void {
+    const now = this.engine.now();
+    const finished = transition(job, state, now, note, state === 'done' ? {result: note} : {});
+    this.#put(finished);
+    this.v1Payloads.delete(job.id);
+    this.#record(finished, state, note);
+    const level = state === 'failed' ? 'error' : 'info';
+    if (state === 'done' || state === 'failed') this.engine.notice('ota', level, `${job.deviceId}: ${state === 'done' ? 'updated to' : 'update to'} ${job.firmware.name} ${job.firmware.version} ${state === 'done' ? '✓' : `failed: ${note}`}`);
+    this.#trimFinished();
+  }
+
+  #record(job: Job, result: HistoryEntry['result'], note: string): void {
+    if (!FINAL_STATES.has(job.state) && result !== 'skipped') return;
+    const entry: HistoryEntry = {
+      jobId: job.id,
+      time: this.engine.now(),
+      from: [job.from.name, job.from.version].filter(Boolean).join(' ') || 'unknown',
+      to: `${job.firmware.name} ${job.firmware.version}`,
+      result,
+      durationMs: job.sentAt ? this.engine.now() - job.sentAt : undefined,
+      ...(result === 'failed' || result === 'skipped' ? {error: note} : {}),
+    };
+    const list = [entry, ...(this.#history.get(job.deviceKey) ?? [])].slice(0, HISTORY_PER_DEVICE);
+    this.#history.set(job.deviceKey, list);
+    if (result === 'skipped' && !this.#jobs.has(job.id)) {
+      this.#jobs.set(job.id, transition(job, 'skipped', this.engine.now(), note));
+    }
+    this.#changed();
+  }
+
+  #trimFinished(): void {
+    const finished = [...this.#jobs.values()].filter(isFinal);
+    for (const job of finished.slice(0, Math.max(0, finished.length - FINISHED_JOBS_KEPT))) this.#jobs.delete(job.id);
+  }
+
+  #publishEvent(job: Job, stateChanged: boolean): void {
+    const now = this.engine.now();
+    if (!stateChanged && now - (this.#lastEventAt.get(job.id) ?? 0) < 1000) return;
+    this.#lastEventAt.set(job.id, now);
+    if (isFinal(job)) this.#lastEventAt.delete(job.id);
+    const event = {
+      id: job.id, device: job.deviceId, deviceKey: job.deviceKey, firmware: `${job.firmware.name}@${job.firmware.version}`,
+      state: job.state, progress: job.progress ? {done: job.progress.done, total: job.progress.total} : null,
+      error: job.error ?? null, rollout: job.rolloutId ?? null, time: new Date(now).toISOString(),
+    };
+    void this.engine.mqtt.publish(`${this.engine.config.mqtt.eventsTopic}/jobs/${job.id}`, JSON.stringify(event), {qos: 0, retain: false});
+  }
+
+  #inUse(record: FirmwareRecord): string | null {
+    for (const job of this.#jobs.values()) {
+      if (!isFinal(job) && job.firmware.name === record.name && job.firmware.version === record.version) {
+        return `job ${job.id} for ${job.deviceId} (${job.state}) uses it; cancel the job first`;
+      }
+    }
+    return null;
+  }
+
+  #revision = 0;
+
+  /** rises with every change of jobs, rollouts or history (the dashboard store compares it) */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  #changed(): void {
+    this.#revision++;
+    this.engine.bus.emit('jobs');
+    if (!this.#started || this.#saveTimer) return;
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = null;
+      saveJobsFile(this.file, this.#snapshotFile()).catch(error => this.log.error(`cannot save ${this.file}: ${(error as Error).message}`));
+    }, 500);
+    this.#saveTimer.unref();
+  }
+
+  #snapshotFile(): JobsFile {
+    return {nextId: this.#nextId, jobs: [...this.#jobs.values()], rollouts: [...this.#rollouts.values()], history: Object.fromEntries(this.#history)};
+  }
+
+  /** Load jobs.json and reconcile what a crash or restart left in the middle. */
+  #restore(data: JobsFile): void {
+    const now = this.engine.now();
+    this.#nextId = Math.max(data.nextId, 1);
+    this.#rollouts = new Map(data.rollouts.map(r => [r.id, r]));
+    this.#history = new Map(Object.entries(data.history).map(([k, v]) => [k, [...v]]));
+    this.#jobs = new Map();
+    let reconciled = 0;
+    for (const job of data.jobs) {
+      if (job.state === 'sending' || job.state === 'flashing') {
+        // never re-send blindly: find out what the device runs when it is next back
+        // the device may still be flashing (its 206s tell), have finished (it reboots), or have
+        // dropped the transfer (it never reboots: the reboot timeout says so)
+        this.#jobs.set(job.id, transition(job, 'rebooting', now, 'homie-ota restarted during the transfer; watching what the device does next', {flashedAt: now, sawReboot: false, resumed: true}));
+        reconciled++;
+      } else if (job.state === 'rebooting' || job.state === 'verifying') {
+        this.#jobs.set(job.id, annotate(job, now, 'homie-ota restarted; still verifying', {flashedAt: now, ...(job.recheckAt ? {recheckAt: Math.max(job.recheckAt, now)} : {})}));
+        reconciled++;
+      } else {
+        this.#jobs.set(job.id, job);
+      }
+    }
+    if (data !== EMPTY_JOBS_FILE) {
+      const open = [...this.#jobs.values()].filter(j => !isFinal(j)).length;
+      this.log.info(`loaded ${this.#jobs.size} job(s) from ${path.basename(this.file)}: ${open} open${reconciled ? `, ${reconciled} to reconcile after the restart` : ''}`);
+    }
+  }
+}
+
+function fw(device: DeviceRecord): string {
+  return [device.fw.name, device.fw.version].filter(Boolean).join(' ') || 'an unknown firmware';
+}

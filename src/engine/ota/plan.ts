@@ -1,0 +1,72 @@
+import type {DeviceRecord} from '../inventory/inventory.js';
+import type {FirmwareRecord} from '../firmware/store.js';
+import {compareVersions} from '../util/version.js';
+import type {DeliveryMethod} from './job.js';
+import {pushTopic, TOPIC_LIMIT} from './push-status.js';
+import {v1OtaPayload} from './v1-payload.js';
+
+/** What can be done for one device with one firmware, decided before anything is sent. */
+export type Plan =
+  | {readonly kind: 'go'; readonly method: DeliveryMethod; readonly warnings: readonly string[]}
+  | {readonly kind: 'skip'; readonly reason: string}
+  | {readonly kind: 'refuse'; readonly reason: string};
+
+const family = (chip: string | undefined): 'esp8266' | 'esp32' | undefined => {
+  if (!chip) return undefined;
+  const c = chip.toLowerCase();
+  if (c.startsWith('esp8266')) return 'esp8266';
+  if (c.startsWith('esp32')) return 'esp32';
+  return undefined;
+};
+
+/** Homie 1.x: no $homie, but v1 attributes ($fwname / $online), or an explicit 1.x version. */
+export function isHomie1(device: DeviceRecord): boolean {
+  return device.homie.startsWith('1');
+}
+
+export function deliveryMethod(device: DeviceRecord): DeliveryMethod | {refuse: string} {
+  if (isHomie1(device)) return 'v1-ota';
+  if (device.homie.startsWith('5')) return {refuse: 'Homie 5 devices have no firmware update mechanism homie-ota can use'};
+  if (device.otaEnabled === false) return {refuse: 'OTA is disabled on the device ($implementation/ota/enabled is false)'};
+  if (device.otaEnabled === undefined) {
+    return {refuse: 'the device does not announce homie-esp8266 OTA support ($implementation/ota/enabled is missing)'};
+  }
+  return 'mqtt-push';
+}
+
+/**
+ * Decide how to update `device` to `firmware`, or why not. Refusals protect the device (wrong chip,
+ * gzip over MQTT, a topic its MQTT client would drop); skips are "nothing to do".
+ */
+export function planUpdate(device: DeviceRecord, firmware: FirmwareRecord): Plan {
+  if (device.fw.checksum && device.fw.checksum.toLowerCase() === firmware.md5) {
+    return {kind: 'skip', reason: `already runs this image (MD5 ${firmware.md5.slice(0, 8)})`};
+  }
+  if (device.fw.name === firmware.name && device.fw.version !== undefined && compareVersions(device.fw.version, firmware.version) === 0) {
+    return {kind: 'skip', reason: `already runs ${firmware.name} ${device.fw.version}`};
+  }
+  const method = deliveryMethod(device);
+  if (typeof method !== 'string') return {kind: 'refuse', reason: method.refuse};
+  const deviceFamily = family(device.implementation) ?? (isHomie1(device) ? 'esp8266' : undefined);
+  const imageFamily = family(firmware.chip);
+  if (deviceFamily && imageFamily && deviceFamily !== imageFamily) {
+    return {kind: 'refuse', reason: `${firmware.file} is an ${firmware.chip} image but the device is an ${device.implementation ?? deviceFamily}`};
+  }
+  const warnings: string[] = [];
+  if (!imageFamily) warnings.push(`the chip of ${firmware.file} is unknown`);
+  if (!deviceFamily) warnings.push('the device does not say which chip it is');
+  if (method === 'mqtt-push') {
+    if (firmware.gzip) return {kind: 'refuse', reason: 'gzip-compressed images cannot be pushed over MQTT (homie-esp8266 rejects them); use the plain .bin'};
+    const topic = pushTopic(device.prefix, device.id, firmware.md5);
+    if (topic.length > TOPIC_LIMIT) {
+      return {kind: 'refuse', reason: `the push topic would be ${topic.length} characters; the device's MQTT client drops topics over ${TOPIC_LIMIT} (shorten the base topic or device id)`};
+    }
+  } else {
+    if (v1OtaPayload(firmware.name, firmware.version) === null) {
+      return {kind: 'refuse', reason: `version "${firmware.version}" is too long for a Homie 1.x $ota message (16 characters with the name hash)`};
+    }
+    if (firmware.gzip) warnings.push('gzip image: the device must run firmware built with ESP8266 core 2.7.0 or newer');
+  }
+  if (device.fw.name && device.fw.name !== firmware.name) warnings.push(`changes the firmware from ${device.fw.name} to ${firmware.name}`);
+  return {kind: 'go', method, warnings};
+}

@@ -1,0 +1,194 @@
+import type {Engine} from '../engine.js';
+import type {FirmwareRecord} from '../firmware/store.js';
+import type {DeviceRecord} from '../inventory/inventory.js';
+import {sendText, type RequestContext} from '../http/server.js';
+import {compareVersions} from '../util/version.js';
+import type {Job} from './job.js';
+import type {OtaService} from './ota-service.js';
+import {parsePullClient, type PullClient} from './pull-headers.js';
+import {matchV1Payload} from './v1-payload.js';
+import {ImageCache} from './image-cache.js';
+
+/**
+ * GET OTA_ENDPOINT: the download ESP8266httpUpdate / ESP32 HTTPUpdate clients make (Homie 1.x after
+ * `$ota`, plain sketches checking for updates). The answer is 200 with Content-Length and x-MD5 (never
+ * chunked, never a redirect) only when a job or a newer build of the device's firmware is meant for
+ * it; 304 when there is nothing to do; 403 (with the reason in the log and on the job) when the image
+ * would not fit or is for another chip. A device flashes only on 200, so no error page is ever taken
+ * for firmware.
+ */
+export function registerPullEndpoint(engine: Engine, ota: OtaService): void {
+  const log = engine.logger.child('ota-http');
+  const cache = new ImageCache();
+  engine.bus.on('firmware', () => cache.clear());
+  engine.http.route('GET', engine.config.http.endpoint, ctx => handle(ctx), {auth: engine.config.http.endpointAuth});
+
+  function handle({req, res}: RequestContext): void | Promise<void> {
+    const client = parsePullClient(req.headers);
+    const who = describeClient(client, req.socket.remoteAddress);
+    log.debug(() => `request from ${who}: ${JSON.stringify(Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('x-esp') || k === 'user-agent')))}`);
+    if (client.platform === 'unknown' && client.version.kind === 'none') {
+      log.info(`refused a request without ESP update headers from ${req.socket.remoteAddress ?? '?'}`);
+      return sendText(res, 403, 'Not an ESP8266/ESP32 HTTP update client');
+    }
+    if (client.mode && client.mode !== 'sketch') return notModified(res, `${who} asked for a ${client.mode} image; only sketches are served`);
+    const device = findDevice(engine, client);
+    const chosen = choose(engine, ota, client, device);
+    if ('none' in chosen) return notModified(res, `${who}: ${chosen.none}`);
+    const {firmware, job} = chosen;
+    const refuse = (reason: string) => {
+      log.warn(`not serving ${firmware.file} to ${who}: ${reason}`);
+      if (job) ota.failJob(job.id, reason);
+      sendText(res, 403, `Not served: ${reason}`);
+    };
+    if (client.sketchMd5 && client.sketchMd5 === firmware.md5) {
+      if (job) ota.failJob(job.id, `the device already runs ${firmware.file} (same MD5)`);
+      return notModified(res, `${who} already runs ${firmware.file}`);
+    }
+    const imageFamily = firmware.chip.startsWith('esp32') ? 'esp32' : firmware.chip.startsWith('esp8266') ? 'esp8266' : 'unknown';
+    if (client.platform !== 'unknown' && imageFamily !== 'unknown' && imageFamily !== client.platform) {
+      return refuse(`${firmware.file} is an ${firmware.chip} image; the device is an ${client.platform}`);
+    }
+    if (firmware.gzip && client.platform === 'esp32') return refuse('gzip images cannot be flashed by ESP32 update clients');
+    if (client.freeSpace !== undefined && firmware.size > client.freeSpace) {
+      return refuse(`${firmware.file} (${firmware.size} bytes) does not fit the ${client.freeSpace} bytes of free sketch space the device reports`);
+    }
+    return serve(req, res, firmware, job, who);
+  }
+
+  async function serve(req: RequestContext['req'], res: RequestContext['res'], firmware: FirmwareRecord, job: Job | undefined, who: string): Promise<void> {
+    const image = await cache.get(engine.firmware.pathOf(firmware), firmware.md5.toLowerCase());
+    if ('error' in image) {
+      log.error(image.error);
+      if (job) ota.failJob(job.id, image.error);
+      return notModified(res, `${firmware.file} cannot be served: ${image.error}`);
+    }
+    const data = image.data;
+    const size = data.length;
+    // Content-Length and x-MD5 are what the update clients check; no chunking, no compression
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': size,
+      'x-MD5': firmware.md5.toLowerCase(),
+      'Cache-Control': 'no-store',
+      'Connection': 'close',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    log.debug(() => `serving ${firmware.file} (${size} bytes) to ${who}${job ? ` for job ${job.id}` : ' (newer build)'}`);
+    res.setTimeout(60_000, () => res.destroy());
+    let offset = 0;
+    const flushed = () => Math.max(0, offset - res.writableLength);
+    res.on('close', () => {
+      if (res.writableFinished) {
+        log.debug(() => `${who} downloaded ${firmware.file}${job ? ` (job ${job.id})` : ' (a newer build of its firmware)'}`);
+        if (job) ota.noteDownload(job.id, size, size, true);
+      } else {
+        const sent = flushed();
+        log.warn(`${who} stopped downloading ${firmware.file} at ${sent} of ${size} bytes`);
+        if (job) ota.noteDownload(job.id, sent, size, false, `the download stopped at ${Math.floor((sent / size) * 100)}% (${sent} of ${size} bytes)`);
+      }
+    });
+    if (!job) {
+      // one write from memory: the fastest way for the many-clients case
+      offset = size;
+      res.end(data);
+      return;
+    }
+    // a job's download goes in slices so its progress can be followed
+    ota.noteDownload(job.id, 0, size, false);
+    let lastNote = 0;
+    const pump = () => {
+      while (offset < size) {
+        const next = Math.min(size, offset + 16 * 1024);
+        const more = res.write(data.subarray(offset, next));
+        offset = next;
+        const now = Date.now();
+        if (now - lastNote > 250) {
+          lastNote = now;
+          ota.noteDownload(job.id, flushed(), size, false);
+        }
+        if (!more) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+      res.end();
+    };
+    pump();
+  }
+
+  function notModified(res: RequestContext['res'], why: string): void {
+    // devices poll for updates: "nothing new" is routine, kept out of the normal log
+    log.debug(() => `304 ${why}`);
+    res.writeHead(304, {'Cache-Control': 'no-store'});
+    res.end();
+  }
+}
+
+function describeClient(client: PullClient, address: string | undefined): string {
+  const id = client.version.kind === 'homie' ? client.version.id : client.staMac ?? address ?? '?';
+  return `${client.platform === 'unknown' ? 'client' : client.platform} ${id}`;
+}
+
+/** The inventory device behind a request: by Homie id (from the version header), then by MAC. */
+function findDevice(engine: Engine, client: PullClient): DeviceRecord | undefined {
+  const devices = engine.inventory.list();
+  if (client.version.kind === 'homie') {
+    const id = client.version.id;
+    const byId = devices.filter(d => d.id === id);
+    if (byId.length === 1) return byId[0];
+    if (byId.length > 1) return byId.find(d => d.homie.startsWith('1')) ?? byId[0];
+  }
+  if (client.staMac) return devices.find(d => d.mac?.toUpperCase() === client.staMac);
+  return undefined;
+}
+
+type Choice = {firmware: FirmwareRecord; job?: Job} | {none: string};
+
+function choose(engine: Engine, ota: OtaService, client: PullClient, device: DeviceRecord | undefined): Choice {
+  const store = engine.firmware;
+  const target = client.version.kind === 'homie' ? client.version.target : undefined;
+  if (device) {
+    const job = ota.v1JobFor(device.key, target);
+    if (job) {
+      const firmware = store.find(job.firmware.name, job.firmware.version);
+      return firmware ? {firmware, job} : {none: `${job.firmware.file} of job ${job.id} is no longer in the store`};
+    }
+  }
+  // without a job: only a newer build of the firmware the device runs
+  let name: string | undefined;
+  let current: string | undefined;
+  if (client.version.kind === 'homie') {
+    name = client.version.fwName;
+    current = client.version.fwVersion;
+  } else if (client.sketchMd5) {
+    const running = store.byMd5(client.sketchMd5);
+    name = running?.name;
+    current = running?.version;
+  }
+  if (!name && device?.fw.name) {
+    name = device.fw.name;
+    current = device.fw.version;
+  }
+  if (!name && client.version.kind === 'plain') {
+    const m = /^(.+)@([^@]+)$/.exec(client.version.value);
+    if (m) {
+      name = m[1];
+      current = m[2];
+    }
+  }
+  if (!name) return {none: 'cannot tell which firmware it runs (no Homie version header, unknown sketch MD5)'};
+  if (target) {
+    const asked = target.includes('@') ? matchV1Payload(target, store.list()) : store.find(name, target);
+    if (asked && asked.name !== name) return {none: `asks for ${asked.file}, a different firmware, without a job; create one with u in the Devices view`};
+    if (asked) return {firmware: asked};
+  }
+  const newest = store.newest(name);
+  if (!newest) return {none: `no ${name} firmware in the store`};
+  if (current !== undefined && compareVersions(newest.version, current) <= 0) return {none: `runs ${name} ${current}; nothing newer in the store`};
+  return {firmware: newest};
+}
+

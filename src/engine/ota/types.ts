@@ -1,0 +1,54 @@
+/**
+ * A rollout: "update every device that runs firmware X (or matches a filter) to version Y" — a canary
+ * device first, then the rest under the concurrency limit, stopping after `maxFailures` failures.
+ */
+export interface Rollout {
+  readonly id: string;
+  readonly firmware: {readonly name: string; readonly version: string};
+  /** what the user asked for, in words: "devices running relay", "filter fw:relay state:ready" */
+  readonly scope: string;
+  readonly state: 'running' | 'paused' | 'stopped' | 'done' | 'cancelled';
+  readonly canaryJobId?: string;
+  readonly maxFailures: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** why it stopped */
+  readonly reason?: string;
+}
+
+/** One line of a device's OTA history. */
+export interface HistoryEntry {
+  readonly jobId: string;
+  readonly time: number;
+  /** "relay 1.0.0" */
+  readonly from: string;
+  readonly to: string;
+  readonly result: 'done' | 'failed' | 'cancelled' | 'skipped';
+  readonly durationMs?: number;
+  readonly error?: string;
+}
+
+/** How long each wait may last before a job fails with a reason (ms). */
+export interface OtaTimings {
+  /** from the push to the device's first answer (202, 304, 403, 400) */
+  readonly pushAnswer: number;
+  /** between two progress messages while flashing */
+  readonly progressStall: number;
+  /** from the end of flashing to the device reporting ready again */
+  readonly reboot: number;
+  /** Homie 1.x: from `$ota` to the device's HTTP request */
+  readonly v1Request: number;
+  /** after the device is back on the old version: how long to wait for its attributes to settle */
+  readonly verifyGrace: number;
+  /** ESP32: how long after success to check again for a silent rollback */
+  readonly esp32Recheck: number;
+}
+
+export const DEFAULT_TIMINGS: OtaTimings = {
+  pushAnswer: 60_000,
+  progressStall: 60_000,
+  reboot: 180_000,
+  v1Request: 180_000,
+  verifyGrace: 20_000,
+  esp32Recheck: 300_000,
+};

@@ -1,0 +1,55 @@
+import type {DeviceRecord} from '../../../engine/inventory/inventory.js';
+import type {FirmwareRecord} from '../../../engine/firmware/store.js';
+import {planUpdate} from '../../../engine/ota/plan.js';
+import {compareVersions} from '../../../engine/util/version.js';
+
+export interface FirmwareChoice {
+  readonly firmware: FirmwareRecord;
+  /** devices this firmware would be sent to */
+  readonly go: number;
+  readonly skip: number;
+  readonly refuse: number;
+  /** the first refusal, to show why */
+  readonly refusal?: string;
+  /** same firmware name as (most of) the chosen devices, and newer */
+  readonly upgrade: boolean;
+}
+
+/**
+ * The firmware list of the update dialog, compatible ones first: those that can go to the most
+ * devices, upgrades of the devices' own firmware before other names, newest versions first.
+ */
+export function firmwareChoices(devices: readonly DeviceRecord[], firmware: readonly FirmwareRecord[]): FirmwareChoice[] {
+  const names = new Map<string, number>();
+  for (const d of devices) if (d.fw.name) names.set(d.fw.name, (names.get(d.fw.name) ?? 0) + 1);
+  const choices = firmware.map(f => {
+    let go = 0;
+    let skip = 0;
+    let refuse = 0;
+    let refusal: string | undefined;
+    for (const d of devices) {
+      const plan = planUpdate(d, f);
+      if (plan.kind === 'go') go++;
+      else if (plan.kind === 'skip') skip++;
+      else {
+        refuse++;
+        refusal ??= plan.reason;
+      }
+    }
+    const upgrade = devices.some(d => d.fw.name === f.name && (d.fw.version === undefined || compareVersions(f.version, d.fw.version) > 0));
+    return {firmware: f, go, skip, refuse, refusal, upgrade};
+  });
+  return choices.sort((a, b) =>
+    Number(b.go > 0) - Number(a.go > 0) ||
+    Number(b.upgrade) - Number(a.upgrade) ||
+    (names.get(b.firmware.name) ?? 0) - (names.get(a.firmware.name) ?? 0) ||
+    b.go - a.go ||
+    a.firmware.name.localeCompare(b.firmware.name) ||
+    compareVersions(b.firmware.version, a.firmware.version));
+}
+
+/** "flash relay-1.2.0 to 12 devices, 2 at a time" */
+export function summary(choice: FirmwareChoice, concurrency: number): string {
+  const n = choice.go;
+  return `flash ${choice.firmware.name}-${choice.firmware.version} to ${n} device${n === 1 ? '' : 's'}${n > 1 ? `, ${Math.min(concurrency, n)} at a time` : ''}`;
+}

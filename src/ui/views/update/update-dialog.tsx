@@ -1,0 +1,105 @@
+import React, {useMemo, useState} from 'react';
+import {Box, Text} from 'ink';
+import type {DeviceRecord} from '../../../engine/inventory/inventory.js';
+import {humanBytes, printable} from '../../../engine/util/text.js';
+import {useEngine} from '../../context.js';
+import {useKeyLayer} from '../../keyboard.js';
+import {firmwareChoices, summary, type FirmwareChoice} from './choices.js';
+
+export interface UpdateDialogProps {
+  readonly devices: readonly DeviceRecord[];
+  /** what the devices are, in words: "3 marked devices", "relay-1", "12 devices matching fw:relay" */
+  readonly scope: string;
+  readonly height: number;
+  readonly width: number;
+  /** called with the outcome after confirming (jobs queued, or why not) */
+  readonly onDone: (message: string, queued: boolean) => void;
+  readonly onCancel: () => void;
+}
+
+/**
+ * `u` in the Devices view: pick the firmware (compatible ones first, its description shown), confirm a
+ * one-line summary, and the jobs are queued — as a rollout with a canary when there is more than one
+ * device. Esc goes back a step.
+ */
+export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: UpdateDialogProps) {
+  const engine = useEngine();
+  const choices = useMemo(() => firmwareChoices(devices, engine.firmware.list()), [devices, engine]);
+  const [index, setIndex] = useState(0);
+  const [confirming, setConfirming] = useState<FirmwareChoice | null>(null);
+  const listBudget = Math.max(1, height - 8);
+  const top = Math.max(0, Math.min(index - Math.floor(listBudget / 2), choices.length - listBudget));
+  const canary = devices.length > 1;
+
+  useKeyLayer({
+    scopes: confirming ? ['dialog'] : ['list', 'dialog'],
+    modal: true,
+    priority: 30,
+    onKey: (command, input, key) => {
+      if (confirming) {
+        if (command === 'dialog.confirm') {
+          const result = engine.ota.create({
+            deviceKeys: devices.map(d => d.key),
+            firmware: {name: confirming.firmware.name, version: confirming.firmware.version},
+            ...(canary ? {rollout: {scope, canary: true, maxFailures: 1}} : {}),
+          });
+          const parts = [`queued ${result.jobs.length} job(s) for ${confirming.firmware.name} ${confirming.firmware.version}`];
+          if (result.skipped.length) parts.push(`${result.skipped.length} already up to date`);
+          if (result.refused.length) parts.push(`${result.refused.length} refused: ${result.refused[0]!.reason}`);
+          onDone(result.error ?? parts.join('; '), result.jobs.length > 0);
+        } else if (command === 'dialog.cancel') {
+          setConfirming(null);
+        }
+        return true;
+      }
+      if (command === 'nav.down') setIndex(i => Math.min(choices.length - 1, i + 1));
+      else if (command === 'nav.up') setIndex(i => Math.max(0, i - 1));
+      else if (command === 'nav.pageDown') setIndex(i => Math.min(choices.length - 1, i + listBudget));
+      else if (command === 'nav.pageUp') setIndex(i => Math.max(0, i - listBudget));
+      else if (command === 'nav.top') setIndex(0);
+      else if (command === 'nav.bottom') setIndex(choices.length - 1);
+      else if (key.return && choices[index]) {
+        if (choices[index]!.go > 0) setConfirming(choices[index]!);
+      } else if (key.escape || input === 'q') onCancel();
+      return true;
+    },
+  });
+
+  const current = choices[index];
+  if (choices.length === 0) {
+    return (
+      <Box flexDirection="column" borderStyle="round" borderColor="yellow" paddingX={1} width={width}>
+        <Text bold>Update {printable(scope)}</Text>
+        <Text>The firmware store is empty: drop a .bin into {engine.config.firmwareRoot} or upload one (see the Firmware view).</Text>
+        <Text color="gray">Esc closes</Text>
+      </Box>
+    );
+  }
+  if (confirming) {
+    const c = confirming;
+    return (
+      <Box flexDirection="column" borderStyle="round" borderColor="yellow" paddingX={1} width={width}>
+        <Text bold wrap="truncate-end">{summary(c, engine.config.concurrency)}?</Text>
+        {canary ? <Text wrap="truncate-end">A canary first ({printable(devices.find(d => d.fw.checksum !== c.firmware.md5)?.id ?? devices[0]!.id)} or the first that can go), then the rest; stops after 1 failure. Offline devices get it when they are next ready.</Text> : null}
+        {c.skip > 0 ? <Text wrap="truncate-end" color="gray">{c.skip} already up to date (skipped)</Text> : null}
+        {c.refuse > 0 ? <Text wrap="truncate-end" color="yellow">{c.refuse} refused: {printable(c.refusal ?? '')}</Text> : null}
+        <Text wrap="truncate-end"><Text bold color="yellow">y</Text>/Enter start   <Text bold>n</Text>/Esc back</Text>
+      </Box>
+    );
+  }
+  return (
+    <Box flexDirection="column" borderStyle="round" borderColor="cyan" paddingX={1} width={width}>
+      <Text bold wrap="truncate-end">Update {printable(scope)}: pick the firmware (Enter), Esc cancels</Text>
+      {choices.slice(top, top + listBudget).map((c, i) => {
+        const selected = top + i === index;
+        const tag = c.go === 0 ? `can't: ${c.refusal ?? 'already up to date'}` : `${c.go} to update${c.skip ? `, ${c.skip} up to date` : ''}${c.refuse ? `, ${c.refuse} refused` : ''}`;
+        return (
+          <Text key={c.firmware.file} wrap="truncate-end" inverse={selected} color={c.go === 0 ? 'gray' : undefined}>
+            {`${c.upgrade && c.go > 0 ? '↑' : ' '} ${printable(c.firmware.name).padEnd(20)} ${printable(c.firmware.version).padEnd(12)} ${c.firmware.chip.padEnd(8)} ${humanBytes(c.firmware.size).padStart(9)}  ${tag}`}
+          </Text>
+        );
+      })}
+      <Text wrap="truncate-end" color="gray">{current?.firmware.description ? printable(current.firmware.description) : 'no description'}</Text>
+    </Box>
+  );
+}

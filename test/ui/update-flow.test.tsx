@@ -1,0 +1,70 @@
+import {afterEach, describe, expect, it} from 'vitest';
+import {finished, otaWorld, type OtaWorld} from '../ota/helpers.js';
+import {keys, renderDashboard, type RenderedDashboard} from '../helpers/render-ui.js';
+import {waitFor} from '../helpers/wait-for.js';
+
+let world: OtaWorld | null = null;
+let ui: RenderedDashboard | null = null;
+afterEach(async () => {
+  ui?.unmount();
+  ui = null;
+  await world?.close();
+  world = null;
+});
+
+describe('u: update marked devices from the keyboard', () => {
+  it('picks the firmware (compatible first, description shown), confirms a one-line summary, and follows it in the Queue', async () => {
+    world = await otaWorld({
+      specs: [
+        {id: 'kitchen', generation: 'v3', fw: {name: 'relay', version: '1.0.0'}},
+        {id: 'porch', generation: 'v3', fw: {name: 'relay', version: '1.0.0'}},
+        {id: 'camera', generation: 'v3', chip: 'esp32', fw: {name: 'cam', version: '1.0.0'}},
+      ],
+      firmware: [
+        ['relay-1.1.0.bin', {name: 'relay', version: '1.1.0', size: 100_000}],
+        ['cam-2.0.0.bin', {name: 'cam', version: '2.0.0', chip: 'esp32', size: 100_000}],
+        ['aaa-9.0.0.bin', {name: 'aaa', version: '9.0.0', chip: 'esp32', size: 100_000}],
+      ],
+    });
+    const {engine} = world;
+    await engine.firmware.setDescription('relay', '1.1.0', 'fixes the relay chatter');
+    ui = await renderDashboard(engine, {columns: 100, rows: 30});
+    await ui.waitForText(/kitchen/);
+    // the rows are sorted by id: camera, kitchen, porch — mark kitchen and porch
+    await ui.press('j', ' ', ' ');
+    await ui.waitForText(/2 marked/);
+    await ui.press('u');
+    const picker = await ui.waitForText('pick the firmware');
+    const order = picker.split('\n').filter(l => /\d+\.\d+\.\d+/.test(l) && /(relay|cam|aaa) /.test(l)).map(l => /(relay|cam|aaa) /.exec(l)![1]);
+    expect(order[0]).toBe('relay');
+    expect(picker).toMatch(/↑ relay +1\.1\.0 +esp8266 .*2 to update/);
+    expect(picker).toMatch(/can't: cam-2\.0\.0\.bin is an esp32 image/);
+    expect(picker).toContain('fixes the relay chatter');
+    await ui.press(keys.enter);
+    const confirm = await ui.waitForText(/flash relay-1\.1\.0 to 2 devices, 2 at a time\?/);
+    expect(confirm).toMatch(/canary first/i);
+    await ui.press('y');
+    await ui.waitForText(/JOB +DEVICE/);
+    const jobs = engine.ota.list();
+    expect(jobs.map(j => j.deviceId).sort()).toEqual(['kitchen', 'porch']);
+    expect(engine.ota.rollouts()).toHaveLength(1);
+    await Promise.all(jobs.map(j => finished(engine, j.id)));
+    await ui.waitForText(/2\/2 done/);
+    // the device detail shows its OTA history
+    await ui.press('1');
+    await ui.waitForText(/kitchen/);
+    await ui.press('g', 'j', keys.enter);
+    const detail = await ui.waitForText('OTA history');
+    expect(detail).toMatch(/relay 1\.0\.0 → relay 1\.1\.0 +done in/);
+  });
+
+  it('is refused in read-only mode', async () => {
+    world = await otaWorld({specs: [{id: 'ro', generation: 'v3', fw: {name: 'relay', version: '1.0.0'}}], config: {readonly: true}});
+    ui = await renderDashboard(world.engine);
+    await ui.waitForText(/ro /);
+    await ui.press('u');
+    await ui.waitForText('read-only mode');
+    await waitFor(() => !ui!.frame().includes('pick the firmware'), 'no picker');
+    expect(world.engine.ota.list()).toEqual([]);
+  });
+});
