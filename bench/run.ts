@@ -29,8 +29,15 @@ const files = fs.readdirSync(here).filter(f => f.endsWith('.bench.ts')).sort()
 if (files.length === 0) {
   process.stdout.write(`no benchmarks${wanted.length ? ` matching ${wanted.join(', ')}` : ''}\n`);
 }
-for (const file of files) {
-  const mod = (await import(pathToFileURL(path.join(here, file)).href)) as {run: () => Promise<BenchResult | BenchResult[]>};
+if (files.length === 1) {
+  const mod = (await import(pathToFileURL(path.join(here, files[0]!)).href)) as {run: () => Promise<BenchResult | BenchResult[]>};
   const results = await mod.run();
   for (const result of Array.isArray(results) ? results : [results]) process.stdout.write(`\n${formatTable(result)}\n`);
+} else {
+  // one process per benchmark, so one's memory and warm caches never colour the next one's figures
+  const {spawnSync} = await import('node:child_process');
+  for (const file of files) {
+    const result = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), file], {stdio: 'inherit'});
+    if (result.status !== 0) process.stdout.write(`\n${file}: exited with status ${result.status}\n`);
+  }
 }

@@ -87,6 +87,6 @@ export async function run(): Promise<BenchResult> {
     title: 'Simulated fleet at scale (simulator and mosquitto on the same machine)',
     columns: ['mode', 'devices', 'fleet mode', 'all advertised (s)', 'packets/s', 'CPU advertising', 'steady packets/s', 'steady CPU', 'heap (MB)', 'heap per device', 'process RSS (MB)', 'ready/online at broker'],
     rows,
-    note: `rate bound 20,000 packets/s; stats every ${STATS} s (${60 / STATS}× the default load); ${short ? 'SHORT=1 (a tenth of the sizes); ' : ''}CPU is the simulator process only (100 % = one core); heap after GC, RSS of the whole bench process`,
+    note: `rate bound 20,000 packets/s; stats every ${STATS} s (${60 / STATS}× the default load); ${short ? 'SHORT=1 (a tenth of the sizes); ' : ''}CPU is the simulator process only (100 % = one core); ${global.gc ? "heap after GC" : "heap WITHOUT a GC first (run through npm run bench, which passes --expose-gc)"}, RSS of the whole bench process`,
   };
 }

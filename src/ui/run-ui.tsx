@@ -9,6 +9,12 @@ const ENTER_ALT_SCREEN = '\u001B[?1049h\u001B[H';
 const LEAVE_ALT_SCREEN = '\u001B[?1049l';
 const SHOW_CURSOR = '\u001B[?25h';
 
+/**
+ * Ink redraws at most this often. The store already coalesces engine events to 10 Hz, so this only
+ * bounds how long a keypress waits for its frame (1000/60 ≈ 17 ms), not how much is drawn.
+ */
+export const MAX_FPS = 60;
+
 export interface UiHandle {
   readonly instance: Instance;
   /** resolves when the user quits (q, Ctrl+C) */
@@ -39,7 +45,7 @@ export function runUi(engine: Engine, store: DashboardStore, options: {initialVi
         <App initialView={options.initialView} />
       </PersistentStateProvider>
     </Providers>,
-    {stdout, stdin: options.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: false, maxFps: 60},
+    {stdout, stdin: options.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: false, maxFps: MAX_FPS},
   );
   let closed = false;
   const close = () => {

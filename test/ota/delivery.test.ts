@@ -130,6 +130,19 @@ describe('offline and sleeping devices', () => {
   });
 });
 
+describe('sleepy devices', () => {
+  it('waits while the device sleeps and updates it in its next awake window', async () => {
+    world = await otaWorld({specs: [{id: 'dozy', generation: 'v3', fw: relay, faults: {sleepy: {sleepSeconds: 2, awakeSeconds: 1.5}}}]});
+    const {engine} = world;
+    await waitFor(() => engine.inventory.get('homie/dozy')?.state === 'sleeping', 'asleep', 10_000);
+    const id = engine.ota.create({deviceKeys: ['homie/dozy'], firmware: {name: 'relay', version: '1.1.0'}}).jobs[0]!.id;
+    await waitFor(() => engine.ota.get(id)?.waitingFor?.includes('asleep'), 'waiting for it to wake');
+    const job = await finished(engine, id, 30_000);
+    expect(job.state).toBe('done');
+    expect(world.seen.get(id)!.filter(s => s === 'sending')).toHaveLength(1);
+  });
+});
+
 describe('Homie 1.x: $ota, then the HTTP download', () => {
   it('publishes a ≤16-character $ota, serves the device with x-MD5 and verifies the new $fwversion', async () => {
     world = await otaWorld({
