@@ -67,3 +67,11 @@ describe('push status', () => {
     expect(explainPushStatus({code: 403})).toMatch(/OTA is disabled/);
   });
 });
+
+describe('firmware name changes', () => {
+  it('are allowed for one device with a warning, and refused in a batch', () => {
+    const light = firmware({name: 'light', file: 'light-2.0.0.bin', version: '2.0.0'});
+    expect(planUpdate(device(), light, {allowNameChange: true})).toMatchObject({kind: 'go', warnings: ['changes the firmware from relay to light']});
+    expect(planUpdate(device(), light, {allowNameChange: false})).toMatchObject({kind: 'refuse', reason: 'runs relay, not light: change a device\'s firmware one device at a time'});
+  });
+});

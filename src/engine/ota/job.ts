@@ -69,6 +69,8 @@ export interface Job {
   readonly sawReboot?: boolean;
   /** reloaded after a homie-ota restart in the middle of a transfer: still listening for its status */
   readonly resumed?: boolean;
+  /** part of a batch: the device must keep its firmware name (no light firmware on a relay) */
+  readonly sameName?: boolean;
   readonly timeline: readonly JobEvent[];
 }
 

@@ -38,6 +38,7 @@ const jobSchema = z.object({
   recheckAt: optionalNumber,
   sawReboot: z.boolean().optional(),
   resumed: z.boolean().optional(),
+  sameName: z.boolean().optional(),
   timeline: z.array(z.object({time: z.number(), state: jobState, note: z.string().optional()})),
 });
 const rolloutSchema = z.object({

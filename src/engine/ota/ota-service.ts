@@ -16,6 +16,8 @@ export interface CreateJobsRequest {
   readonly firmware: {readonly name: string; readonly version: string};
   /** make it a rollout: the first device is a canary, stop after maxFailures failures */
   readonly rollout?: {readonly scope: string; readonly canary: boolean; readonly maxFailures: number};
+  /** allow a device to get another firmware name than it runs (default: only for a single device) */
+  readonly allowNameChange?: boolean;
 }
 
 export interface CreateJobsResult {
@@ -46,6 +48,9 @@ export class OtaService implements Service {
   #nextId = 1;
   #timer: NodeJS.Timeout | null = null;
   #saveTimer: NodeJS.Timeout | null = null;
+  /** the jobs.json write in progress: writes run one after the other, so an older one never lands last */
+  #saving: Promise<void> = Promise.resolve();
+  #saveProblem: string | null = null;
   #started = false;
   #ticking = false;
   #lastEventAt = new Map<string, number>();
@@ -57,6 +62,7 @@ export class OtaService implements Service {
     this.file = path.join(engine.config.firmwareRoot, 'jobs.json');
     engine.mqtt.onMessage((topic, payload, packet) => this.#onMessage(topic, payload, packet));
     engine.bus.on('inventory', () => this.schedule());
+    engine.clock.onJump(delta => this.#clockJumped(delta));
   }
 
   get concurrency(): number {
@@ -79,6 +85,7 @@ export class OtaService implements Service {
     if (this.#timer) clearInterval(this.#timer);
     if (this.#saveTimer) clearTimeout(this.#saveTimer);
     this.#saveTimer = null;
+    await this.#saving;
     try {
       saveJobsFileSync(this.file, this.#snapshotFile());
     } catch (error) {
@@ -122,7 +129,9 @@ export class OtaService implements Service {
     const skipped: Array<{deviceKey: string; reason: string}> = [];
     const refused: Array<{deviceKey: string; reason: string}> = [];
     const rolloutId = request.rollout ? `r-${this.#nextId++}` : undefined;
-    for (const key of [...new Set(request.deviceKeys)]) {
+    const keys = [...new Set(request.deviceKeys)];
+    const allowNameChange = request.allowNameChange ?? keys.length === 1;
+    for (const key of keys) {
       const device = this.engine.inventory.get(key);
       if (!device) {
         refused.push({deviceKey: key, reason: 'not in the inventory'});
@@ -133,7 +142,7 @@ export class OtaService implements Service {
         refused.push({deviceKey: key, reason: `already has job ${active.id} (${active.state})`});
         continue;
       }
-      const plan = planUpdate(device, firmware);
+      const plan = planUpdate(device, firmware, {allowNameChange});
       if (plan.kind === 'refuse') {
         refused.push({deviceKey: key, reason: plan.reason});
         continue;
@@ -143,7 +152,7 @@ export class OtaService implements Service {
         this.#record(this.#newJob(device, firmware, 'mqtt-push', now, rolloutId), 'skipped', plan.reason);
         continue;
       }
-      const job = this.#newJob(device, firmware, plan.method, now, rolloutId);
+      const job = {...this.#newJob(device, firmware, plan.method, now, rolloutId), ...(allowNameChange ? {} : {sameName: true})};
       const noted = plan.warnings.reduce((j, w) => annotate(j, now, `note: ${w}`), job);
       this.#jobs.set(job.id, noted);
       this.#publishEvent(noted, true);
@@ -194,10 +203,10 @@ export class OtaService implements Service {
     const device = this.engine.inventory.get(job.deviceKey);
     const firmware = this.engine.firmware.find(job.firmware.name, job.firmware.version);
     if (!device || !firmware) return {ok: false, message: !device ? `${job.deviceId} is no longer in the inventory` : `${job.firmware.file} is no longer in the store`};
-    const plan = planUpdate(device, firmware);
+    const plan = planUpdate(device, firmware, {allowNameChange: !job.sameName});
     if (plan.kind !== 'go') return {ok: false, message: plan.reason};
     const now = this.engine.now();
-    const fresh: Job = {...this.#newJob(device, firmware, plan.method, now, job.rolloutId), attempt: job.attempt + 1};
+    const fresh: Job = {...this.#newJob(device, firmware, plan.method, now, job.rolloutId), attempt: job.attempt + 1, ...(job.sameName ? {sameName: true} : {})};
     this.#jobs.set(fresh.id, annotate(fresh, now, `retry of ${job.id}`));
     this.log.info(`retrying ${job.id} as ${fresh.id}`);
     this.#changed();
@@ -324,7 +333,7 @@ export class OtaService implements Service {
       this.#finish(job, 'failed', `${job.firmware.file} is no longer in the firmware store`);
       return false;
     }
-    const plan = planUpdate(device, firmware);
+    const plan = planUpdate(device, firmware, {allowNameChange: !job.sameName});
     if (plan.kind === 'skip') {
       this.#finish(job, 'skipped', plan.reason);
       return false;
@@ -349,6 +358,10 @@ export class OtaService implements Service {
       progress: {done: 0, total: firmware.size, firstAt: now, lastAt: now},
     });
     this.#put(sending);
+    // write-ahead: jobs.json says "sending" before anything leaves, so that after a crash the job is
+    // watched (what does the device run now?) and never pushed a second time blindly
+    await this.#saveNow().catch(() => {});
+    if (!this.#started || this.#jobs.get(job.id)?.state !== 'sending') return;
     let published: boolean;
     if (job.method === 'mqtt-push') {
       const read = await this.engine.firmware.readChecked(firmware);
@@ -437,7 +450,11 @@ export class OtaService implements Service {
       return;
     }
     if (!job.sawReboot) {
-      if (now - since > this.timings.reboot) this.#finish(job, 'failed', `the device never rebooted after flashing; it still runs ${fw(device)}`);
+      if (now - since > this.timings.reboot) {
+        this.#finish(job, 'failed', job.resumed
+          ? `homie-ota was restarted during the transfer and the device did not install the firmware: it still runs ${fw(device)}; retry the job`
+          : `the device never rebooted after flashing; it still runs ${fw(device)}`);
+      }
       return;
     }
     // back, but on another version: give its attributes a moment (Homie 1.5 sends $online before $fwversion)
@@ -469,6 +486,23 @@ export class OtaService implements Service {
         this.#changed();
       }
     }
+  }
+
+  /**
+   * The wall clock jumped by `delta`: move the times the open jobs count their waits from, so no
+   * timeout fires because of the jump and none waits an hour longer (timeline entries keep their times).
+   */
+  #clockJumped(delta: number): void {
+    const move = (time: number | undefined) => (time === undefined ? undefined : time + delta);
+    for (const job of this.#jobs.values()) {
+      if (isFinal(job)) continue;
+      this.#jobs.set(job.id, {
+        ...job, updatedAt: job.updatedAt + delta, sentAt: move(job.sentAt), acceptedAt: move(job.acceptedAt), flashedAt: move(job.flashedAt),
+        recheckAt: move(job.recheckAt), ...(job.progress ? {progress: {...job.progress, firstAt: job.progress.firstAt + delta, lastAt: job.progress.lastAt + delta}} : {}),
+      });
+    }
+    this.#lastEventAt.clear();
+    this.#changed();
   }
 
   // ---- MQTT status ------------------------------------------------------------------------------
@@ -609,13 +643,15 @@ export class OtaService implements Service {
       from: [job.from.name, job.from.version].filter(Boolean).join(' ') || 'unknown',
       to: `${job.firmware.name} ${job.firmware.version}`,
       result,
-      durationMs: job.sentAt ? this.engine.now() - job.sentAt : undefined,
+      durationMs: job.sentAt ? Math.max(0, this.engine.now() - job.sentAt) : undefined,
       ...(result === 'failed' || result === 'skipped' ? {error: note} : {}),
     };
     const list = [entry, ...(this.#history.get(job.deviceKey) ?? [])].slice(0, HISTORY_PER_DEVICE);
     this.#history.set(job.deviceKey, list);
     if (result === 'skipped' && !this.#jobs.has(job.id)) {
       this.#jobs.set(job.id, transition(job, 'skipped', this.engine.now(), note));
+      // skipped requests are finished jobs too: without this they piled up past FINISHED_JOBS_KEPT
+      this.#trimFinished();
     }
     this.#changed();
   }
@@ -660,9 +696,27 @@ export class OtaService implements Service {
     if (!this.#started || this.#saveTimer) return;
     this.#saveTimer = setTimeout(() => {
       this.#saveTimer = null;
-      saveJobsFile(this.file, this.#snapshotFile()).catch(error => this.log.error(`cannot save ${this.file}: ${(error as Error).message}`));
+      this.#saveNow().catch(() => {});
     }, 500);
     this.#saveTimer.unref();
+  }
+
+  /** Write jobs.json now, after the write already running; a failure is reported once, not per change. */
+  #saveNow(): Promise<void> {
+    const run = this.#saving.then(async () => {
+      try {
+        await saveJobsFile(this.file, this.#snapshotFile());
+        if (this.#saveProblem) this.engine.notice('ota', 'info', `${path.basename(this.file)} is written again`);
+        this.#saveProblem = null;
+      } catch (error) {
+        const problem = `cannot save ${this.file}: ${(error as Error).message}; jobs go on in memory and saving is retried with the next change (check free space and permissions of OTA_FIRMWARE_ROOT)`;
+        if (problem !== this.#saveProblem) this.engine.notice('ota', 'error', problem);
+        this.#saveProblem = problem;
+        throw error;
+      }
+    });
+    this.#saving = run.catch(() => {});
+    return run;
   }
 
   #snapshotFile(): JobsFile {

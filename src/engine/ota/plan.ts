@@ -38,7 +38,16 @@ export function deliveryMethod(device: DeviceRecord): DeliveryMethod | {refuse: 
  * Decide how to update `device` to `firmware`, or why not. Refusals protect the device (wrong chip,
  * gzip over MQTT, a topic its MQTT client would drop); skips are "nothing to do".
  */
-export function planUpdate(device: DeviceRecord, firmware: FirmwareRecord): Plan {
+export interface PlanOptions {
+  /**
+   * May the device get a firmware with another name than the one it runs? Yes for a deliberate
+   * one-device request (the original allowed swapping firmware); no for a batch, where one wrong pick
+   * would put a light's firmware on every relay.
+   */
+  readonly allowNameChange?: boolean;
+}
+
+export function planUpdate(device: DeviceRecord, firmware: FirmwareRecord, options: PlanOptions = {}): Plan {
   if (device.fw.checksum && device.fw.checksum.toLowerCase() === firmware.md5) {
     return {kind: 'skip', reason: `already runs this image (MD5 ${firmware.md5.slice(0, 8)})`};
   }
@@ -67,6 +76,11 @@ export function planUpdate(device: DeviceRecord, firmware: FirmwareRecord): Plan
     }
     if (firmware.gzip) warnings.push('gzip image: the device must run firmware built with ESP8266 core 2.7.0 or newer');
   }
-  if (device.fw.name && device.fw.name !== firmware.name) warnings.push(`changes the firmware from ${device.fw.name} to ${firmware.name}`);
+  if (device.fw.name && device.fw.name !== firmware.name) {
+    if (options.allowNameChange === false) {
+      return {kind: 'refuse', reason: `runs ${device.fw.name}, not ${firmware.name}: change a device's firmware one device at a time`};
+    }
+    warnings.push(`changes the firmware from ${device.fw.name} to ${firmware.name}`);
+  }
   return {kind: 'go', method, warnings};
 }

@@ -13,6 +13,8 @@ export interface FirmwareChoice {
   readonly refusal?: string;
   /** same firmware name as (most of) the chosen devices, and newer */
   readonly upgrade: boolean;
+  /** what the confirmation must point out ("changes the firmware from relay to light") */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -27,17 +29,21 @@ export function firmwareChoices(devices: readonly DeviceRecord[], firmware: read
     let skip = 0;
     let refuse = 0;
     let refusal: string | undefined;
+    const warnings = new Set<string>();
     for (const d of devices) {
-      const plan = planUpdate(d, f);
-      if (plan.kind === 'go') go++;
-      else if (plan.kind === 'skip') skip++;
-      else {
+      const plan = planUpdate(d, f, {allowNameChange: devices.length === 1});
+      if (plan.kind === 'go') {
+        go++;
+        for (const w of plan.warnings) warnings.add(w);
+      } else if (plan.kind === 'skip') {
+        skip++;
+      } else {
         refuse++;
         refusal ??= plan.reason;
       }
     }
     const upgrade = devices.some(d => d.fw.name === f.name && (d.fw.version === undefined || compareVersions(f.version, d.fw.version) > 0));
-    return {firmware: f, go, skip, refuse, refusal, upgrade};
+    return {firmware: f, go, skip, refuse, refusal, upgrade, warnings: [...warnings]};
   });
   return choices.sort((a, b) =>
     Number(b.go > 0) - Number(a.go > 0) ||

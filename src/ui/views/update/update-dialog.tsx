@@ -81,6 +81,7 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
       <Box flexDirection="column" borderStyle="round" borderColor="yellow" paddingX={1} width={width}>
         <Text bold wrap="truncate-end">{summary(c, engine.config.concurrency)}?</Text>
         {canary ? <Text wrap="truncate-end">A canary first ({printable(devices.find(d => d.fw.checksum !== c.firmware.md5)?.id ?? devices[0]!.id)} or the first that can go), then the rest; stops after 1 failure. Offline devices get it when they are next ready.</Text> : null}
+        {c.warnings.map(w => <Text key={w} wrap="truncate-end" color="yellow" bold>⚠ {printable(w)}</Text>)}
         {c.skip > 0 ? <Text wrap="truncate-end" color="gray">{c.skip} already up to date (skipped)</Text> : null}
         {c.refuse > 0 ? <Text wrap="truncate-end" color="yellow">{c.refuse} refused: {printable(c.refusal ?? '')}</Text> : null}
         <Text wrap="truncate-end"><Text bold color="yellow">y</Text>/Enter start   <Text bold>n</Text>/Esc back</Text>
