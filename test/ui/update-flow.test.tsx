@@ -42,7 +42,7 @@ describe('u: update marked devices from the keyboard', () => {
     expect(picker).toContain('fixes the relay chatter');
     await ui.press(keys.enter);
     const confirm = await ui.waitForText(/flash relay-1\.1\.0 to 2 devices, 2 at a time\?/);
-    expect(confirm).toMatch(/canary first/i);
+    expect(confirm).toMatch(/kitchen goes first; the rest follow once it is back on 1\.1\.0/);
     await ui.press('y');
     await ui.waitForText(/JOB +DEVICE/);
     const jobs = engine.ota.list();

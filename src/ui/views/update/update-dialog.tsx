@@ -5,6 +5,7 @@ import {humanBytes, printable} from '../../../engine/util/text.js';
 import {useEngine} from '../../context.js';
 import {useKeyLayer} from '../../keyboard.js';
 import {firmwareChoices, summary, type FirmwareChoice} from './choices.js';
+import {planUpdate} from '../../../engine/ota/plan.js';
 
 export interface UpdateDialogProps {
   readonly devices: readonly DeviceRecord[];
@@ -66,6 +67,8 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
   });
 
   const current = choices[index];
+  // the job the queue makes first is the canary: the first device (in the list's order) that can go
+  const canaryOf = (c: FirmwareChoice) => devices.find(d => planUpdate(d, c.firmware, {allowNameChange: devices.length === 1}).kind === 'go');
   if (choices.length === 0) {
     return (
       <Box flexDirection="column" borderStyle="round" borderColor="yellow" paddingX={1} width={width}>
@@ -80,7 +83,8 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
     return (
       <Box flexDirection="column" borderStyle="round" borderColor="yellow" paddingX={1} width={width}>
         <Text bold wrap="truncate-end">{summary(c, engine.config.concurrency)}?</Text>
-        {canary ? <Text wrap="truncate-end">A canary first ({printable(devices.find(d => d.fw.checksum !== c.firmware.md5)?.id ?? devices[0]!.id)} or the first that can go), then the rest; stops after 1 failure. Offline devices get it when they are next ready.</Text> : null}
+        {canary && c.go > 1 ? <Text wrap="truncate-end">{printable(canaryOf(c)?.id ?? '')} goes first; the rest follow once it is back on {printable(c.firmware.version)}; stops after 1 failure.</Text> : null}
+        <Text wrap="truncate-end" color="gray">Devices that are offline or asleep get it when they next report ready.</Text>
         {c.warnings.map(w => <Text key={w} wrap="truncate-end" color="yellow" bold>⚠ {printable(w)}</Text>)}
         {c.skip > 0 ? <Text wrap="truncate-end" color="gray">{c.skip} already up to date (skipped)</Text> : null}
         {c.refuse > 0 ? <Text wrap="truncate-end" color="yellow">{c.refuse} refused: {printable(c.refusal ?? '')}</Text> : null}
