@@ -32,7 +32,7 @@ describe('Queue view', () => {
     const frame = await ui.waitForText(/1\/3 done · 1 failed · 1 waiting/);
     expect(frame).toMatch(/✓ j-\d+ +q-ok +relay 1\.1\.0 +done +█+ 100%/);
     expect(frame).toMatch(/✗ j-\d+ +q-bad +relay 1\.1\.0 +failed .*writing the flash/);
-    expect(frame).toMatch(/◷ j-\d+ +q-away .*waiting .*the device is lost; starts/);
+    expect(frame).toMatch(/◷ j-\d+ +q-away .*waiting .*the device is lost/);
     expect(ok.state).toBe('done');
     expect(bad.state).toBe('failed');
 

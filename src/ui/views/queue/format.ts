@@ -54,8 +54,9 @@ export interface Columns {
 export function columnsFor(width: number): Columns {
   const wide = width >= 100;
   const device = wide ? 14 : 12;
-  const firmware = wide ? 16 : 14;
-  const barWidth = wide ? 8 : 5;
+  // "demo-relay 3.2.0" must fit: the version is what a user checks first
+  const firmware = wide ? 18 : 17;
+  const barWidth = wide ? 8 : 4;
   // glyph+space, id 6+1, device+1, firmware+1, state 10, bar+pct 6, eta 7: the note gets the rest
   const fixed = 2 + 7 + device + 1 + firmware + 1 + 10 + barWidth + 6 + 7;
   return {device, firmware, bar: barWidth, note: Math.max(0, width - fixed)};
