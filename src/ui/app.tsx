@@ -3,6 +3,8 @@ import {Box, useApp} from 'ink';
 import {Header, type Tab} from './components/header.js';
 import {Footer, type FooterMessage} from './components/footer.js';
 import {HelpOverlay} from './components/help-overlay.js';
+import {Confirm} from './components/confirm.js';
+import {isFinal} from '../engine/ota/job.js';
 import {PanelErrorBoundary} from './components/error-boundary.js';
 import {useEngine, useSnapshot} from './context.js';
 import {KeyboardProvider, useKeyboardState, useKeyLayer} from './keyboard.js';
@@ -46,6 +48,11 @@ export function App({initialView = 'devices', onQuit}: {readonly initialView?: V
   const [view, setView] = useState<ViewId>(initialView);
   const [help, setHelp] = useState(false);
   const [flash, setFlash] = useState<FooterMessage & {until: number} | null>(null);
+  const [askQuit, setAskQuit] = useState<string | null>(null);
+  const quitNow = useCallback(() => {
+    onQuit?.();
+    exit();
+  }, [exit, onQuit]);
 
   const onGlobal = useCallback((command: Command): boolean => {
     // functional updates: keys that arrive before the next render must act on the newest view
@@ -54,7 +61,16 @@ export function App({initialView = 'devices', onQuit}: {readonly initialView?: V
       return VIEWS[(index + delta + VIEWS.length) % VIEWS.length]!.id;
     });
     switch (command) {
-      case 'app.quit': onQuit?.(); exit(); return true;
+      case 'app.quit': {
+        // quitting stops the OTA queue: say so when updates are still open (Ctrl+C quits at once)
+        const open = engine.ota.list().filter(j => !isFinal(j));
+        if (open.length === 0) quitNow();
+        else {
+          const moving = open.filter(j => j.state !== 'queued' && j.state !== 'waiting').length;
+          setAskQuit(`${open.length} update${open.length === 1 ? ' is' : 's are'} open${moving ? ` (${moving} in progress)` : ''}. Quit homie-ota?`);
+        }
+        return true;
+      }
       case 'app.help': setHelp(h => !h); return true;
       case 'view.devices': setView('devices'); return true;
       case 'view.firmware': setView('firmware'); return true;
@@ -64,26 +80,28 @@ export function App({initialView = 'devices', onQuit}: {readonly initialView?: V
       case 'view.prev': step(-1); return true;
       default: return false;
     }
-  }, [exit, onQuit]);
+  }, [engine, quitNow]);
 
   const onRefused = useCallback(() => {
     setFlash({text: 'read-only mode (--readonly): actions that change devices or firmware are off', tone: 'warn', until: engine.now() + 5000});
   }, [engine]);
 
   return (
-    <KeyboardProvider readonly={engine.readonly} onGlobal={onGlobal} onRefused={onRefused}>
+    <KeyboardProvider readonly={engine.readonly} onGlobal={onGlobal} onRefused={onRefused} onInterrupt={quitNow}>
       <NavigationContext.Provider value={setView}>
-        <Dashboard view={view} help={help} closeHelp={() => setHelp(false)} flash={flash} />
+        <Dashboard view={view} help={help} closeHelp={() => setHelp(false)} flash={flash} askQuit={askQuit} onQuitAnswer={yes => (yes ? quitNow() : setAskQuit(null))} />
       </NavigationContext.Provider>
     </KeyboardProvider>
   );
 }
 
-function Dashboard({view, help, closeHelp, flash}: {
+function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
   readonly view: ViewId;
   readonly help: boolean;
   readonly closeHelp: () => void;
   readonly flash: (FooterMessage & {until: number}) | null;
+  readonly askQuit: string | null;
+  readonly onQuitAnswer: (yes: boolean) => void;
 }) {
   const snapshot = useSnapshot();
   const {columns, rows} = useTerminalSize();
@@ -107,7 +125,14 @@ function Dashboard({view, help, closeHelp, flash}: {
     <Box flexDirection="column" width={columns} height={rows - 1}>
       <Header snapshot={snapshot} tabs={tabs} width={columns} />
       <Box height={bodyHeight} flexDirection="column" overflow="hidden">
-        {help ? (
+        {askQuit ? (
+          <Confirm
+            question={askQuit}
+            detail="Waiting updates resume when homie-ota starts again; a transfer in progress finishes on the device and is checked after the restart."
+            onConfirm={() => onQuitAnswer(true)}
+            onCancel={() => onQuitAnswer(false)}
+          />
+        ) : help ? (
           <HelpOverlay scopes={helpScopes} readonly={snapshot.readonly} height={bodyHeight} width={columns} onClose={closeHelp} />
         ) : (
           <PanelErrorBoundary key={view} name={spec.title}>

@@ -40,10 +40,12 @@ export interface KeyboardProviderProps {
   readonly onGlobal: (command: Command) => boolean;
   /** called when a key was bound to an action that --readonly refuses */
   readonly onRefused: () => void;
+  /** Ctrl+C: quit at once, whatever is open (default: the global quit command) */
+  readonly onInterrupt?: () => void;
   readonly children: React.ReactNode;
 }
 
-export function KeyboardProvider({readonly, onGlobal, onRefused, children}: KeyboardProviderProps) {
+export function KeyboardProvider({readonly, onGlobal, onRefused, onInterrupt, children}: KeyboardProviderProps) {
   const [layers, setLayers] = useState<readonly Registered[]>([]);
   const nextId = useRef(1);
   const layersRef = useRef(layers);
@@ -59,7 +61,8 @@ export function KeyboardProvider({readonly, onGlobal, onRefused, children}: Keyb
   const dispatch = (input: string, key: InkKey) => {
     const ordered = [...layersRef.current].sort((a, b) => b.priority - a.priority || b.id - a.id);
     if (key.ctrl && input === 'c') {
-      onGlobal('app.quit');
+      if (onInterrupt) onInterrupt();
+      else onGlobal('app.quit');
       return;
     }
     let globalsTried = false;

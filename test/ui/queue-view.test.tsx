@@ -57,3 +57,23 @@ describe('Queue view', () => {
     expect(engine.ota.list().find(j => j.deviceId === 'q-away')!.state).toBe('cancelled');
   });
 });
+
+describe('quitting with open updates', () => {
+  it('q asks first while updates are open; n stays, y quits', async () => {
+    world = await otaWorld({specs: [{id: 'far', generation: 'v3', fw: relay}]});
+    const {engine, fleet} = world;
+    await fleet.device('far')!.goOffline({will: true});
+    await waitFor(() => engine.inventory.get('homie/far')?.state === 'lost', 'offline');
+    engine.ota.create({deviceKeys: ['homie/far'], firmware: {name: 'relay', version: '1.1.0'}});
+    ui = await renderDashboard(engine, {initialView: 'queue'});
+    await ui.waitForText('1 waiting');
+    await ui.press('q');
+    await ui.waitForText('1 update is open. Quit homie-ota?');
+    await ui.press('n');
+    await waitFor(() => !ui!.frame().includes('Quit homie-ota?'), 'the question gone');
+    await ui.press('q');
+    await ui.waitForText('Quit homie-ota?');
+    await ui.press('y');
+    await ui.exited;
+  });
+});
