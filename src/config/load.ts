@@ -173,7 +173,8 @@ export function loadConfig(flags: CliOverrides, env: NodeJS.ProcessEnv = process
   const firmwareRoot = path.resolve(cwd, str('OTA_FIRMWARE_ROOT') || './firmwares');
   try {
     fs.mkdirSync(firmwareRoot, {recursive: true});
-    fs.accessSync(firmwareRoot, fs.constants.R_OK | fs.constants.W_OK);
+    // --readonly writes nothing there, so a read-only folder (a mounted backup, a read-only SD card) is enough
+    fs.accessSync(firmwareRoot, flags.readonly ? fs.constants.R_OK : fs.constants.R_OK | fs.constants.W_OK);
   } catch (error) {
     fail('OTA_FIRMWARE_ROOT', `cannot create or write ${firmwareRoot} (${(error as NodeJS.ErrnoException).code}); create it or point OTA_FIRMWARE_ROOT / --firmware-dir at a writable folder`);
   }

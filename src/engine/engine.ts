@@ -7,6 +7,8 @@ import {Logger, type Log} from './log.js';
 import {MqttConnection, type MqttStatus} from './mqtt/connection.js';
 import {EmbeddedBroker} from './mqtt/embedded-broker.js';
 import {publicBaseUrl} from './util/net.js';
+import {JumpClock} from './util/clock.js';
+import {humanDuration} from './util/text.js';
 import {Inventory} from './inventory/inventory.js';
 import {FirmwareStore} from './firmware/store.js';
 import {OtaService} from './ota/ota-service.js';
@@ -43,16 +45,21 @@ export class Engine {
   readonly ota: OtaService;
   readonly startedAt: number;
   readonly now: () => number;
+  /** the wall clock behind `now`; features that measure waits in wall time listen for its jumps */
+  readonly clock: JumpClock;
+  readonly #startedMono = performance.now();
   readonly #services: Service[] = [];
   readonly #started: Service[] = [];
   #stopping: Promise<void> | null = null;
 
   constructor(readonly config: Config, options: EngineOptions = {}) {
-    this.now = options.now ?? Date.now;
+    this.clock = new JumpClock(options.now ?? Date.now);
+    this.now = () => this.clock.now();
     this.startedAt = this.now();
     this.logger = options.logger ?? new Logger({debug: config.debug, file: config.logFile, maxFileSize: config.logMaxSize});
     this.logger.redact(config.mqtt.password, config.http.password);
     this.log = this.logger.child('app');
+    this.clock.onJump(delta => this.notice('app', 'warn', `the system clock jumped ${delta > 0 ? 'forward' : 'back'} by ${humanDuration(Math.round(Math.abs(delta) / 1000))}; waits in progress (OTA timeouts, saves, drops settling) were moved with it, times shown before the jump keep the old clock`));
     const busLog = this.logger.child('bus');
     this.bus = new EventBus<EngineEvents>((event, error) => busLog.error(`listener of ${event} failed: ${(error as Error).stack ?? error}`));
 
@@ -120,7 +127,8 @@ export class Engine {
     return {
       status: mqtt.state === 'connected' ? 'ok' : 'degraded',
       version: VERSION,
-      uptime: Math.round((this.now() - this.startedAt) / 1000),
+      // monotonic: a jump of the wall clock never makes it negative
+      uptime: Math.round((performance.now() - this.#startedMono) / 1000),
       mqtt: {state: mqtt.state, url: mqtt.url, since: new Date(mqtt.since).toISOString(), ...(mqtt.lastError ? {lastError: mqtt.lastError} : {})},
       broker: this.broker ? {embedded: true, port: this.broker.boundPort, clients: this.broker.clients} : {embedded: false},
       readonly: this.readonly,

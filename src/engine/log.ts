@@ -157,11 +157,14 @@ class RotatingFile {
     if (this.#buffer.length === 0) return;
     const text = this.#buffer.join('');
     this.#buffer = [];
+    const bytes = Buffer.byteLength(text);
+    // rotate before a write that would take the file past the limit, so files stay near LOG_MAX_SIZE
+    if (this.#fd !== null && this.#size > 0 && this.#size + bytes > this.maxSize) this.#rotate();
     if (this.#fd === null) this.#open();
     if (this.#fd === null) return;
     try {
       fs.writeSync(this.#fd, text);
-      this.#size += Buffer.byteLength(text);
+      this.#size += bytes;
       this.error = null;
     } catch (error) {
       this.error = `cannot write log file ${this.path}: ${(error as Error).message}`;

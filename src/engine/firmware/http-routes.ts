@@ -3,7 +3,7 @@ import {readBody, sendJson, sendText, wantsJson, type RequestContext} from '../h
 import {humanBytes, printable} from '../util/text.js';
 import {parseFirmwareFileName} from './file-name.js';
 import type {ChangeResult, FirmwareStore} from './store.js';
-import {closeAfterAnswer, receiveUpload} from './upload.js';
+import {closeAfterAnswer, describeWriteError, receiveUpload} from './upload.js';
 
 /**
  * The firmware routes. Text answers follow the original's wording ("Firmware from X uploaded as Y",
@@ -57,8 +57,18 @@ export function registerFirmwareRoutes(engine: Engine, store: FirmwareStore): vo
         res.setHeader('Connection', 'close');
         closeAfterAnswer(req, res);
         return answer(ctx, 413, `Firmware from ${printable(received.filename)} not stored: it is ${tooLarge}`, {outcome: 'too-large'});
+      case 'write-failed':
+        res.setHeader('Connection', 'close');
+        closeAfterAnswer(req, res);
+        return answer(ctx, received.status, `Upload not stored: ${received.message}`, {outcome: 'write-failed'});
       case 'file': {
-        const result = await store.ingestUpload(received.temp, received.filename, received.description);
+        let result: Awaited<ReturnType<typeof store.ingestUpload>>;
+        try {
+          result = await store.ingestUpload(received.temp, received.filename, received.description);
+        } catch (error) {
+          const failed = describeWriteError(error, store.root);
+          return answer(ctx, failed.status, `Firmware from ${printable(received.filename)} not stored completely: ${failed.message}`, {outcome: 'write-failed'});
+        }
         return answer(ctx, result.status, result.message, {outcome: result.kind, ...('record' in result ? {firmware: result.record} : {})});
       }
     }
@@ -76,8 +86,8 @@ export function registerFirmwareRoutes(engine: Engine, store: FirmwareStore): vo
 
   http.route('DELETE', '/api/firmware/:name/:version', async ctx => {
     if (engine.readonly) return sendJson(ctx.res, 403, {ok: false, message: 'read-only mode (--readonly): firmware cannot be deleted'});
-    const result = await store.delete(ctx.params.name!, ctx.params.version!);
-    sendJson(ctx.res, result.ok ? 200 : result.status, {ok: result.ok, message: result.message});
+    const result = await store.delete(ctx.params.name!, ctx.params.version!).catch(error => ({ok: false as const, ...describeWriteError(error, store.root)}));
+    sendJson(ctx.res, result.ok ? 200 : result.status, {ok: result.ok, message: result.ok ? result.message : `not deleted: ${result.message}`});
   });
 
   http.route('PUT', '/api/firmware/:name/:version/description', async ctx => {
@@ -89,7 +99,9 @@ export function registerFirmwareRoutes(engine: Engine, store: FirmwareStore): vo
     } catch {
       return answer(ctx, 400, 'Send the description as text/plain, or as JSON {"description": "…"} (at most 16 KiB)');
     }
-    answerChange(ctx, await store.setDescription(ctx.params.name!, ctx.params.version!, text));
+    const result = await store.setDescription(ctx.params.name!, ctx.params.version!, text).catch(error => describeWriteError(error, store.root));
+    if ('ok' in result) return answerChange(ctx, result);
+    answer(ctx, result.status, `Description not saved: ${result.message}`);
   });
 
   // the original's route: DELETE /firmware/<name>-<version>.bin (the original deleted any file in the folder)
@@ -102,6 +114,8 @@ export function registerFirmwareRoutes(engine: Engine, store: FirmwareStore): vo
       const why = parsed ? 'does not exist' : 'only firmware files named <name>-<version>.bin can be deleted';
       return answer(ctx, 404, `Unable to delete firmware ${printable(file)}, ${why}`);
     }
-    answerChange(ctx, await store.delete(record.name, record.version));
+    const result = await store.delete(record.name, record.version).catch(error => describeWriteError(error, store.root));
+    if ('ok' in result) return answerChange(ctx, result);
+    answer(ctx, result.status, `Unable to delete firmware ${printable(file)}: ${result.message}`);
   });
 }

@@ -6,6 +6,7 @@ import {fileIdentified, summary, type FilingContext} from './filing.js';
 import {identifyFirmware, type Identification} from './identify.js';
 import {planFiling} from './plan.js';
 import {makeRecord, type FirmwareRecord} from './records.js';
+import {describeWriteError} from './upload.js';
 
 /**
  * Filing one uploaded file (POST /upload), under the store's lock. The answers use the original's
@@ -40,11 +41,21 @@ export async function ingestUpload(ctx: UploadContext, temp: string, originalNam
     const outcome = await fileIdentified(ctx.filing, temp, ident, plan);
     switch (outcome.kind) {
       case 'stored': {
-        if (description) await ctx.writeDescription(outcome.file, description);
-        const record = makeRecord(outcome.file, plan.ok ? plan.name : '', plan.ok ? plan.version : '', ident, plan.ok && plan.fromMarkers, description, ctx.now());
+        // the firmware is in place: a description that cannot be written (disk full) must not hide that
+        let saved = description;
+        let note = '';
+        if (description) {
+          try {
+            await ctx.writeDescription(outcome.file, description);
+          } catch (error) {
+            saved = '';
+            note = `; its description was not saved: ${describeWriteError(error, ctx.root).message}`;
+          }
+        }
+        const record = makeRecord(outcome.file, plan.ok ? plan.name : '', plan.ok ? plan.version : '', ident, plan.ok && plan.fromMarkers, saved, ctx.now());
         await ctx.commit(record, ident);
-        ctx.outcome('info', `Uploaded ${shown} as ${record.file} (${summary(record)})`);
-        return {kind: 'stored', status: 200, record, message: `Firmware from ${shown} uploaded as ${path.join(ctx.root, record.file)}`};
+        ctx.outcome(note ? 'warn' : 'info', `Uploaded ${shown} as ${record.file} (${summary(record)})${note}`);
+        return {kind: 'stored', status: 200, record, message: `Firmware from ${shown} uploaded as ${path.join(ctx.root, record.file)}${note}`};
       }
       case 'identical': {
         let record = outcome.existing;

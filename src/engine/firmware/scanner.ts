@@ -8,6 +8,7 @@ import {fileIdentified, summary, type FilingContext} from './filing.js';
 import {identifyFirmware, type Identification} from './identify.js';
 import {DescriptionReader, listFolder, type FolderEntry} from './list-folder.js';
 import {planFiling} from './plan.js';
+import {parseFirmwareFileName} from './file-name.js';
 import {makeRecord, type FirmwareRecord} from './records.js';
 import {SettleTracker, type DropStatus} from './settle.js';
 
@@ -91,7 +92,8 @@ export class FolderScanner {
     const {host, tracker} = this;
     const source = path.join(host.root, entry.file);
     const shown = printable(entry.file);
-    const limit = Math.max(host.uploadLimit, /\.bin$/.test(entry.file) ? STORED_READ_MAX : 0);
+    // only a file already named <name>-<version>.bin (put there by hand) may exceed OTA_UPLOAD_LIMIT
+    const limit = Math.max(host.uploadLimit, parseFirmwareFileName(entry.file) ? STORED_READ_MAX : 0);
     const data = await readCapped(source, limit);
     let ident: Identification | null = null;
     if (data) {

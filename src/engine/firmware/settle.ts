@@ -56,6 +56,11 @@ export class SettleTracker {
     return Boolean(known && now - known.since >= this.rejectAfterMs);
   }
 
+  /** The wall clock jumped: a file's quiet time goes on as it was (neither hours longer nor shorter). */
+  shift(delta: number): void {
+    for (const t of this.#tracked.values()) t.since += delta;
+  }
+
   /** Since when the file has been unchanged, or undefined. */
   sinceOf(file: string): number | undefined {
     return this.#tracked.get(file)?.since;

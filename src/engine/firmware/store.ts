@@ -72,6 +72,7 @@ export class FirmwareStore implements Service {
   constructor(readonly engine: Engine) {
     this.#log = engine.logger.child('firmware');
     registerFirmwareRoutes(engine, this);
+    engine.clock.onJump(delta => this.#scanner?.tracker.shift(delta));
   }
 
   get root(): string {
@@ -105,7 +106,7 @@ export class FirmwareStore implements Service {
     await this.rescan(true);
     this.#log.info(`${this.#list.length} firmware file(s) in ${this.root}${this.engine.config.watch ? '; watching it for dropped binaries' : ''}`);
     if (this.engine.config.watch) {
-      this.#watcher = new FolderWatcher(this.root, {rescanMs: this.#tuning.rescanMs, fsWatch: this.#tuning.fsWatch}, () => void this.#backgroundScan(), this.#log);
+      this.#watcher = new FolderWatcher(this.root, {rescanMs: this.#tuning.rescanMs, fsWatch: this.#tuning.fsWatch, now: () => this.engine.now()}, () => void this.#backgroundScan(), this.#log);
       this.#watcher.start();
       // files that were still settling at the first scan get their second look
       this.#watcher.wakeAt(this.#scanner.tracker.nextDue());

@@ -16,7 +16,31 @@ export type Received =
   | {readonly kind: 'missing'}
   | {readonly kind: 'too-large'; readonly filename: string}
   | {readonly kind: 'bad'; readonly message: string}
+  /** the disk refused the file (full, read-only, file size limit): not the client's fault */
+  | {readonly kind: 'write-failed'; readonly status: number; readonly message: string}
   | {readonly kind: 'aborted'};
+
+/**
+ * A write to the firmware folder failed: the HTTP status and a message that names the problem and
+ * what to do (the disk is full, read-only, a size limit, permissions), never "internal error".
+ */
+export function describeWriteError(error: unknown, dir: string): {status: number; message: string} {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return {status: 507, message: `no space left on the disk that holds ${dir} (${code}); free some space, then try again`};
+    case 'EFBIG':
+      return {status: 507, message: `the file is too large for this system (EFBIG: a file size limit such as ulimit -f, or the file system's); raise the limit, then try again`};
+    case 'EROFS':
+      return {status: 503, message: `${dir} is on a read-only file system (EROFS); make it writable (e.g. remount it read-write), then try again`};
+    case 'EACCES':
+    case 'EPERM':
+      return {status: 500, message: `no permission to write in ${dir} (${code}); check the folder's owner and permissions`};
+    default:
+      return {status: 500, message: `writing in ${dir} failed (${code || (error as Error).message}); look at the disk and the homie-ota log`};
+  }
+}
 
 export interface UploadLimits {
   readonly dir: string;
@@ -77,7 +101,18 @@ export function receiveUpload(req: http.IncomingMessage, limits: UploadLimits): 
         finish({kind: 'too-large', filename});
       });
       file = {filename, done: pipeline(stream, out)};
-      file.done.catch(() => {});
+      file.done.catch(error => {
+        // the disk refused it (full, read-only): the parser would stall on the dead file stream until the
+        // request timeout, so read the rest of the body away and answer once the client has sent it all
+        const result: Received = {kind: 'write-failed', ...describeWriteError(error, limits.dir)};
+        req.unpipe(parser);
+        req.resume();
+        if (req.complete) finish(result);
+        else {
+          req.once('end', () => finish(result));
+          req.once('close', () => finish(result));
+        }
+      });
     });
     parser.on('close', () => {
       if (!file) return finish({kind: 'missing'});

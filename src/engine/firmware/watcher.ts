@@ -16,7 +16,7 @@ export class FolderWatcher {
 
   constructor(
     readonly dir: string,
-    readonly options: {readonly rescanMs: number; readonly fsWatch: boolean; readonly debounceMs?: number},
+    readonly options: {readonly rescanMs: number; readonly fsWatch: boolean; readonly debounceMs?: number; readonly now?: () => number},
     readonly onScan: (reason: string) => void,
     readonly log: Log,
   ) {}
@@ -48,7 +48,7 @@ export class FolderWatcher {
       this.#wake = null;
       this.#wakeAt = Infinity;
       this.onScan('settle check');
-    }, Math.max(0, time - Date.now()));
+    }, Math.max(0, time - (this.options.now ?? Date.now)()));
     this.#wake.unref();
   }
 

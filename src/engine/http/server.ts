@@ -60,6 +60,11 @@ export class HttpServer {
     return address && typeof address === 'object' ? address.port : this.settings.port;
   }
 
+  /** Every registered route as registered (method, path pattern, auth): the security tests enumerate them. */
+  get routes(): ReadonlyArray<{readonly method: string; readonly path: string; readonly auth: boolean}> {
+    return this.#routes.map(r => ({method: r.method, path: `/${r.segments.join('/')}`, auth: r.auth}));
+  }
+
   route(method: string, path: string, handler: Handler, options: RouteOptions = {}): void {
     this.#routes.push({method: method.toUpperCase(), segments: splitPath(path), handler, auth: options.auth ?? true, slashParams: options.slashParams});
   }
@@ -67,9 +72,11 @@ export class HttpServer {
   async start(): Promise<void> {
     const s = this.settings;
     const listener = (req: http.IncomingMessage, res: http.ServerResponse) => void this.#handle(req, res);
+    // check for slow senders every 2 s (Node's default, 30 s, let a header trickle hold a socket for up to 40 s)
+    const options = {connectionsCheckingInterval: 2000};
     const server = this.tls
-      ? https.createServer({cert: fs.readFileSync(s.tlsCert!), key: fs.readFileSync(s.tlsKey!)}, listener)
-      : http.createServer(listener);
+      ? https.createServer({...options, cert: fs.readFileSync(s.tlsCert!), key: fs.readFileSync(s.tlsKey!)}, listener)
+      : http.createServer(options, listener);
     server.headersTimeout = 10_000;
     server.requestTimeout = 120_000;
     server.keepAliveTimeout = 5_000;
@@ -83,6 +90,8 @@ export class HttpServer {
       if (socket.writable) {
         const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
         socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        // a client that never reads or closes (a slow sender) must not keep the socket: cut it a moment later
+        setTimeout(() => socket.destroy(), 1000).unref();
       } else {
         socket.destroy();
       }

@@ -232,7 +232,9 @@ export class Inventory implements Service {
     }
     // A retained replay shows the broker's state when it handled our SUBSCRIBE; aedes delivers it a
     // moment late, so it must not undo a newer live message (a will "lost" that just came in)
-    if (packet.retain && this.engine.now() - entry.topics.liveAt(path) < STALE_REPLAY_MS) return;
+    // (a live time "in the future" means the clock went back since: not a reason to drop the replay)
+    const age = this.engine.now() - entry.topics.liveAt(path);
+    if (packet.retain && age >= 0 && age < STALE_REPLAY_MS) return;
     const hadRoot = entry.v5 && Boolean(entry.description?.root);
     const value = decodePayload(payload, valueLimit(path), target.v5);
     if (entry.set(path, value, packet.retain ? 0 : this.engine.now())) {

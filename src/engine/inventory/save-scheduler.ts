@@ -36,7 +36,8 @@ export class SaveScheduler {
     if (this.#pending === 'none') return;
     const gap = Math.max(IMPORTANT_DELAY, GAP_FACTOR * this.#lastDuration);
     const wait = this.#pending === 'important' ? IMPORTANT_DELAY : VOLATILE_DELAY;
-    const due = Math.max(this.now() + wait, this.#lastEnd + gap);
+    // a last write "in the future" means the clock went back: count from now, not from then
+    const due = Math.max(this.now() + wait, Math.min(this.#lastEnd, this.now()) + gap);
     if (this.#timer && due >= this.#due) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#due = due;
