@@ -67,6 +67,8 @@ export interface Job {
   readonly recheckAt?: number;
   /** after the 200: the device was seen disconnected or re-initialising (a real reboot, not retained replay) */
   readonly sawReboot?: boolean;
+  /** the device went offline in the middle of the transfer, at this percentage */
+  readonly cutAt?: number;
   /** reloaded after a homie-ota restart in the middle of a transfer: still listening for its status */
   readonly resumed?: boolean;
   /** part of a batch: the device must keep its firmware name (no light firmware on a relay) */

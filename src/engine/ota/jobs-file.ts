@@ -37,6 +37,7 @@ const jobSchema = z.object({
   rolloutId: z.string().optional(),
   recheckAt: optionalNumber,
   sawReboot: z.boolean().optional(),
+  cutAt: z.number().optional(),
   resumed: z.boolean().optional(),
   sameName: z.boolean().optional(),
   timeline: z.array(z.object({time: z.number(), state: jobState, note: z.string().optional()})),

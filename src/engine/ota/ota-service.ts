@@ -4,7 +4,7 @@ import type {Engine, Service} from '../engine.js';
 import type {DeviceRecord} from '../inventory/inventory.js';
 import type {FirmwareRecord} from '../firmware/store.js';
 import type {Log} from '../log.js';
-import {annotate, describeJob, FINAL_STATES, isFinal, TRANSFER_STATES, transition, type Job, type JobFirmware} from './job.js';
+import {annotate, describeJob, FINAL_STATES, isFinal, percent, TRANSFER_STATES, transition, type Job, type JobFirmware} from './job.js';
 import {EMPTY_JOBS_FILE, loadJobsFile, saveJobsFile, saveJobsFileSync, type JobsFile} from './jobs-file.js';
 import {planUpdate} from './plan.js';
 import {explainPushStatus, parsePushStatus, pushTopic} from './push-status.js';
@@ -54,6 +54,8 @@ export class OtaService implements Service {
   #started = false;
   #ticking = false;
   #lastEventAt = new Map<string, number>();
+  /** broker connections made before each transfer began: a reconnect since explains a stall */
+  readonly #connectsAtSend = new Map<string, number>();
   /** hooks for the HTTP pull path (pull-endpoint.ts) */
   readonly v1Payloads = new Map<string, string>();
 
@@ -363,6 +365,8 @@ export class OtaService implements Service {
     await this.#saveNow().catch(() => {});
     if (!this.#started || this.#jobs.get(job.id)?.state !== 'sending') return;
     let published: boolean;
+    // counted before publishing: MQTT.js holds a publish while offline and resolves it after a reconnect
+    this.#connectsAtSend.set(job.id, this.engine.mqtt.status.connects);
     if (job.method === 'mqtt-push') {
       const read = await this.engine.firmware.readChecked(firmware);
       if (!read.ok) {
@@ -404,10 +408,20 @@ export class OtaService implements Service {
       }
       return;
     }
+    if (job.state === 'flashing' && away) {
+      // the device's connection broke mid-transfer (a broker restart, Wi-Fi, power): homie-esp8266 drops
+      // an unfinished update then, so see what it runs when it is back rather than wait for a stall
+      const pct = percent(job) ?? 0;
+      this.#put(transition(job, 'rebooting', now, `the device went offline at ${pct}% of the transfer: waiting to see what it runs`, {flashedAt: now, sawReboot: true, cutAt: pct}));
+      return;
+    }
     if (job.state === 'flashing' && job.progress && now - job.progress.lastAt > this.timings.progressStall) {
-      const pct = Math.floor((job.progress.done / job.progress.total) * 100);
-      if (away) {
-        this.#put(transition(job, 'rebooting', now, `progress stopped at ${pct}% and the device went offline: waiting to see what it runs`, {flashedAt: now, sawReboot: true}));
+      const pct = percent(job) ?? 0;
+      if (device && runsTarget(device, job)) {
+        // its last statuses were lost (our own broker connection broke), but it runs the new version
+        this.#finish(job, 'done', `back and running ${job.firmware.name} ${job.firmware.version} (its last statuses were not received)`);
+      } else if (this.engine.mqtt.status.connects > (this.#connectsAtSend.get(job.id) ?? Infinity)) {
+        this.#finish(job, 'failed', `the transfer stopped at ${pct}% while the connection to the broker broke (a broker restart?); the device still runs ${device ? fw(device) : 'its old firmware'}: retry the job`);
       } else {
         this.#finish(job, 'failed', `progress stalled at ${pct}% for ${Math.round(this.timings.progressStall / 1000)} s`);
       }
@@ -428,16 +442,15 @@ export class OtaService implements Service {
       return;
     }
     const target = job.firmware;
-    const runsTarget = device.fw.name === target.name && device.fw.version === target.version;
     if (job.state === 'verifying' && job.recheckAt) {
-      if (!runsTarget && job.sawReboot) {
+      if (!runsTarget(device, job) && job.sawReboot) {
         this.#finish(job, 'failed', `rolled back: the device now runs ${fw(device)} again`);
-      } else if (now >= job.recheckAt && runsTarget) {
+      } else if (now >= job.recheckAt && runsTarget(device, job)) {
         this.#finish(job, 'done', `still running ${target.name} ${target.version} ${Math.round((now - (job.flashedAt ?? now)) / 1000)} s later`);
       }
       return;
     }
-    if (runsTarget) {
+    if (runsTarget(device, job)) {
       const checksumNote = device.fw.checksum && device.fw.checksum !== target.md5 ? ' (its $fw/checksum differs from the file MD5, which ESP8266 cores ≥ 2.4.2 cause; the version is what counts)' : '';
       if (device.implementation?.toLowerCase().startsWith('esp32') && this.timings.esp32Recheck > 0) {
         this.#put(transition(job, 'verifying', now, `back on ${target.name} ${target.version}${checksumNote}; ESP32: checking again in ${Math.round(this.timings.esp32Recheck / 1000)} s for a silent rollback`, {
@@ -461,7 +474,9 @@ export class OtaService implements Service {
     if (job.state !== 'verifying') {
       this.#put(transition(job, 'verifying', now, `back, reporting ${fw(device)}; waiting for its attributes to settle`));
     } else if (now - job.updatedAt > this.timings.verifyGrace) {
-      this.#finish(job, 'failed', `came back running ${fw(device)}, not ${target.name} ${target.version} (the new image was rejected or rolled back)`);
+      this.#finish(job, 'failed', job.cutAt !== undefined
+        ? `the transfer was cut at ${job.cutAt}% when the device went offline (a broker restart, Wi-Fi or power); it came back still running ${fw(device)}, nothing was installed: retry the job`
+        : `came back running ${fw(device)}, not ${target.name} ${target.version} (the new image was rejected or rolled back)`);
     }
   }
 
@@ -629,6 +644,7 @@ export class OtaService implements Service {
     const finished = transition(job, state, now, note, state === 'done' ? {result: note} : {});
     this.#put(finished);
     this.v1Payloads.delete(job.id);
+    this.#connectsAtSend.delete(job.id);
     this.#record(finished, state, note);
     const level = state === 'failed' ? 'error' : 'info';
     if (state === 'done' || state === 'failed') this.engine.notice('ota', level, `${job.deviceId}: ${state === 'done' ? 'updated to' : 'update to'} ${job.firmware.name} ${job.firmware.version} ${state === 'done' ? '✓' : `failed: ${note}`}`);
@@ -750,6 +766,10 @@ export class OtaService implements Service {
       this.log.info(`loaded ${this.#jobs.size} job(s) from ${path.basename(this.file)}: ${open} open${reconciled ? `, ${reconciled} to reconcile after the restart` : ''}`);
     }
   }
+}
+
+function runsTarget(device: DeviceRecord, job: Job): boolean {
+  return device.fw.name === job.firmware.name && device.fw.version === job.firmware.version;
 }
 
 function fw(device: DeviceRecord): string {
