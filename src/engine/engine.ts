@@ -19,6 +19,8 @@ import {scopeResolver} from './ota/scope.js';
 export interface EngineOptions {
   readonly logger?: Logger;
   readonly now?: () => number;
+  /** embedded broker: how long a client that stops reading may hold up delivery (tests shorten it) */
+  readonly brokerDrainTimeoutMs?: number;
 }
 
 /** One part of the engine with a lifecycle. Constructors only store collaborators. */
@@ -63,7 +65,9 @@ export class Engine {
     const busLog = this.logger.child('bus');
     this.bus = new EventBus<EngineEvents>((event, error) => busLog.error(`listener of ${event} failed: ${(error as Error).stack ?? error}`));
 
-    this.broker = config.mqtt.embedded ? new EmbeddedBroker(config.mqtt.brokerHost, config.mqtt.brokerPort, this.logger.child('broker')) : null;
+    // MQTT_USERNAME/MQTT_PASSWORD with the embedded broker: the one account devices and homie-ota log in with
+    const brokerAccount = config.mqtt.username ? {username: config.mqtt.username, password: config.mqtt.password ?? ''} : undefined;
+    this.broker = config.mqtt.embedded ? new EmbeddedBroker(config.mqtt.brokerHost, config.mqtt.brokerPort, this.logger.child('broker'), {account: brokerAccount, drainTimeoutMs: options.brokerDrainTimeoutMs}) : null;
     this.http = new HttpServer(config.http, this.logger.child('http'));
     this.mqtt = new MqttConnection(config.mqtt, this.logger.child('mqtt'), this.now);
     this.mqtt.onStatus(status => this.bus.emit('mqtt', status));

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {buildFirmwareImage, type BuildImageOptions} from '../../src/engine/firmware/build-image.js';
 import type {Fleet} from '../../src/sim/index.js';
-import type {HomieOtaProcess} from './homie-ota-process.js';
+import {ensureStopped, type HomieOtaProcess} from './homie-ota-process.js';
+import type {Mosquitto} from './mosquitto.js';
 import {waitFor} from './wait-for.js';
 
 /** SHORT=1: the CI form of the long suites. */
@@ -102,4 +103,12 @@ export function report(title: string, lines: readonly string[]): void {
 
 export function randomBetween(min: number, max: number): number {
   return min + Math.random() * (max - min);
+}
+
+/** What a long test may have started, stopped in order (fleet, homie-ota, broker, files) whatever happened. */
+export async function stopParts(parts: {fleet?: Fleet | null; proc?: HomieOtaProcess | null; broker?: Mosquitto | null; cleanup?: (() => void) | null}): Promise<void> {
+  await parts.fleet?.stop();
+  await ensureStopped(parts.proc);
+  await parts.broker?.stop(true);
+  parts.cleanup?.();
 }

@@ -1,10 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import fs from 'node:fs';
-import crypto from 'node:crypto';
 import type {HttpSettings} from '../../config/schema.js';
 import type {Log} from '../log.js';
 import {StartupError} from '../mqtt/embedded-broker.js';
+import {sameSecret} from '../util/secret.js';
 
 export interface RequestContext {
   readonly req: http.IncomingMessage;
@@ -182,11 +182,7 @@ export class HttpServer {
     const header = req.headers.authorization ?? '';
     const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
     const given = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
-    const expected = `${this.settings.user}:${this.settings.password}`;
-    // hash both so the comparison takes the same time whatever the lengths
-    const a = crypto.createHash('sha256').update(given).digest();
-    const b = crypto.createHash('sha256').update(expected).digest();
-    return crypto.timingSafeEqual(a, b) && match !== null;
+    return sameSecret(given, `${this.settings.user}:${this.settings.password}`) && match !== null;
   }
 }
 

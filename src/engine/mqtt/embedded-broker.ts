@@ -1,11 +1,23 @@
 import net from 'node:net';
 import {Aedes} from 'aedes';
 import type {Log} from '../log.js';
+import {sameSecret} from '../util/secret.js';
+import {printable} from '../util/text.js';
 
 export class StartupError extends Error {
   constructor(message: string, readonly exitCode = 2) {
     super(message);
   }
+}
+
+export interface EmbeddedBrokerOptions {
+  /**
+   * When given, every client (devices and homie-ota itself) must log in with this user name and
+   * password; others are refused with CONNACK 4 (bad user name or password).
+   */
+  readonly account?: {readonly username: string; readonly password: string};
+  /** how long a client that stops reading may hold up delivery before it is cut off (default 120 s) */
+  readonly drainTimeoutMs?: number;
 }
 
 export interface BrokerStats {
@@ -21,7 +33,7 @@ export class EmbeddedBroker {
   #server: net.Server | null = null;
   #clients = 0;
 
-  constructor(readonly host: string, readonly port: number, readonly log: Log) {}
+  constructor(readonly host: string, readonly port: number, readonly log: Log, readonly options: EmbeddedBrokerOptions = {}) {}
 
   get clients(): number {
     return this.#clients;
@@ -34,8 +46,21 @@ export class EmbeddedBroker {
   }
 
   async start(): Promise<void> {
-    const broker = await Aedes.createBroker({heartbeatInterval: 60_000});
+    // drainTimeout: while aedes waits for a client that stops reading (a hostile subscriber to #), delivery
+    // to everyone stalls. But an ESP reading a firmware push reads at its flashing speed (20–50 KB/s), so a
+    // 1 MB image, 1.4 MB in base64, can take a minute to drain: aedes' 60 s would cut real updates. Two
+    // minutes covers the 4 MiB upload limit at a fast device's speed; a dead device is cut earlier by its
+    // missed keep-alives.
+    const broker = await Aedes.createBroker({heartbeatInterval: 60_000, drainTimeout: this.options.drainTimeoutMs ?? 120_000});
     this.#broker = broker;
+    const credentials = this.options.account;
+    if (credentials) {
+      broker.authenticate = (client, username, password, done) => {
+        if (sameSecret(username ?? '', credentials.username) && sameSecret(password?.toString('utf8') ?? '', credentials.password)) return done(null, true);
+        this.log.warn(`refused a client that logged in as "${printable(username ?? '')}" from ${remoteAddress(client)}: wrong user name or password`);
+        done(Object.assign(new Error('bad user name or password'), {returnCode: 4 as const}), false);
+      };
+    }
     broker.on('client', client => {
       this.#clients++;
       this.log.debug(() => `client connected: ${client.id}`);
@@ -45,7 +70,11 @@ export class EmbeddedBroker {
       this.log.debug(() => `client disconnected: ${client.id}`);
     });
     broker.on('clientError', (client, error) => {
-      this.log.debug(() => `client ${client.id}: ${error.message}`);
+      if (error.message === 'drain timeout') {
+        this.log.warn(`cut off client ${printable(client.id ?? '')} (${remoteAddress(client)}): it stopped reading for ${Math.round((this.options.drainTimeoutMs ?? 120_000) / 1000)} s and held up delivery to everyone`);
+      } else {
+        this.log.debug(() => `client ${client.id}: ${error.message}`);
+      }
     });
     const server = net.createServer(broker.handle);
     this.#server = server;
@@ -80,4 +109,9 @@ export class EmbeddedBroker {
       });
     }
   }
+}
+
+function remoteAddress(client: {conn?: unknown}): string {
+  const socket = client.conn as {remoteAddress?: string} | undefined;
+  return socket?.remoteAddress ?? 'an unknown address';
 }

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {startFleet, type DeviceSpec, type Fleet} from '../../../src/sim/index.js';
-import {ensureStopped, startHomieOta, type HomieOtaProcess} from '../../helpers/homie-ota-process.js';
+import {startHomieOta, type HomieOtaProcess} from '../../helpers/homie-ota-process.js';
 import {runMosquittoTests, startMosquitto, type Mosquitto} from '../../helpers/mosquitto.js';
-import {countStates, jobs, placeFirmware, randomBetween, report, waitInventoryMatches, waitJobsFinal} from '../../helpers/reliability.js';
+import {countStates, jobs, placeFirmware, randomBetween, report, stopParts, waitInventoryMatches, waitJobsFinal} from '../../helpers/reliability.js';
 import {tempDir} from '../../helpers/tmp.js';
 import {sleep, waitFor} from '../../helpers/wait-for.js';
 
@@ -23,10 +23,7 @@ let proc: HomieOtaProcess | null = null;
 let cleanup: (() => void) | null = null;
 
 afterEach(async () => {
-  await fleet?.stop();
-  await ensureStopped(proc);
-  await broker?.stop(true);
-  cleanup?.();
+  await stopParts({fleet, proc, broker, cleanup});
   fleet = proc = broker = cleanup = null;
 });
 
