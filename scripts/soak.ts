@@ -133,6 +133,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // OTA: every 15 s a batch of 12 random ready devices to a random version
     let jobsRequested = 0;
     const outcome = new Map<string, string>();
+    const reasons = new Map<string, string>();
     timers.push(setInterval(() => {
       const ready = f.devices.filter(d => d.state === 'ready' && d.generation !== 'homie5' && d.generation !== 'homie4');
       const batch = Array.from({length: 12}, () => ready[Math.floor(Math.random() * ready.length)]!.id);
@@ -144,8 +145,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // every finished job, counted once (the list keeps the newest 500 finished ones)
     const collect = async () => {
       const {body} = await p.api('/api/jobs');
-      for (const job of (body as {jobs: Array<{id: string; state: string}>}).jobs) {
+      for (const job of (body as {jobs: Array<{id: string; state: string; error?: string}>}).jobs) {
         if (['done', 'failed', 'cancelled', 'skipped'].includes(job.state)) outcome.set(job.id, job.state);
+        if (job.state === 'failed') reasons.set(job.id, (job.error ?? '?').replace(/\d+/g, 'N').replace(/running [^\s,]+ [^\s,]+/g, 'running X'));
       }
     };
 
@@ -218,8 +220,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       exitCode: exit.code,
       problems,
     };
-    log(`soak: RSS ${result.rssStart} MB at the start, ${result.rssEnd} MB at the end (min ${result.rssMin}, max ${result.rssMax}; second-half trend ${result.slopeMbPerHour} MB/h); `
+    log(`soak: RSS ${result.rssStart} MB at the start, ${result.rssEnd} MB at the end (min ${result.rssMin}, max ${result.rssMax}${options.minutes >= 10 ? `; second-half trend ${result.slopeMbPerHour} MB/h` : ''}); `
       + `jobs done ${result.jobsDone}, failed ${result.jobsFailed}, skipped/cancelled ${result.jobsOther} of ${jobsRequested} requested; ${churned} power cuts; exit ${exit.code}`);
+    const why = [...reasons.values()].reduce<Map<string, number>>((m, r) => m.set(r, (m.get(r) ?? 0) + 1), new Map());
+    for (const [reason, count] of [...why].sort((a, b) => b[1] - a[1])) log(`  failed ${String(count).padStart(4)}× ${reason}`);
     if (problems.length > 0) log(`soak: problems:\n  ${problems.join('\n  ')}`);
     return result;
   } finally {

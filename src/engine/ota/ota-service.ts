@@ -399,20 +399,15 @@ export class OtaService implements Service {
       }
       return;
     }
-    const away = device && device.state !== 'ready';
-    if (job.state === 'sending' && now - job.sentAt > this.timings.pushAnswer) {
-      if (away) {
-        this.#put(transition(job, 'rebooting', now, 'no answer seen, but the device went offline: waiting to see what it runs', {flashedAt: now, sawReboot: true}));
-      } else {
-        this.#finish(job, 'failed', `no answer to the push within ${Math.round(this.timings.pushAnswer / 1000)} s: the device ignored it (homie-esp8266 older than 2.0? a broker message size limit below ${job.firmware.size} bytes?)`);
-      }
-      return;
-    }
-    if (job.state === 'flashing' && away) {
+    if (device && device.state !== 'ready') {
       // the device's connection broke mid-transfer (a broker restart, Wi-Fi, power): homie-esp8266 drops
-      // an unfinished update then, so see what it runs when it is back rather than wait for a stall
+      // an unfinished update then, so see what it runs when it is back rather than wait for a time-out
       const pct = percent(job) ?? 0;
       this.#put(transition(job, 'rebooting', now, `the device went offline at ${pct}% of the transfer: waiting to see what it runs`, {flashedAt: now, sawReboot: true, cutAt: pct}));
+      return;
+    }
+    if (job.state === 'sending' && now - job.sentAt > this.timings.pushAnswer) {
+      this.#finish(job, 'failed', `no answer to the push within ${Math.round(this.timings.pushAnswer / 1000)} s: the device ignored it (homie-esp8266 older than 2.0? a broker message size limit below ${job.firmware.size} bytes?)`);
       return;
     }
     if (job.state === 'flashing' && job.progress && now - job.progress.lastAt > this.timings.progressStall) {
