@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {runSoak} from '../../../scripts/soak.js';
-import {findMosquitto} from '../../helpers/mosquitto.js';
+import {runMosquittoTests} from '../../helpers/mosquitto.js';
 import {report, SHORT} from '../../helpers/reliability.js';
 
 /**
@@ -11,7 +11,7 @@ import {report, SHORT} from '../../helpers/reliability.js';
 const MINUTES = SHORT ? 1 : 5;
 const DEVICES = SHORT ? 500 : 2000;
 
-describe.skipIf(!findMosquitto())('soak', () => {
+describe.runIf(runMosquittoTests)('soak', () => {
   it(`runs ${MINUTES} min with ${DEVICES} churning devices and OTA jobs: no error, jobs finish, memory bounded, clean exit`, async () => {
     const lines: string[] = [];
     const result = await runSoak({minutes: MINUTES, devices: DEVICES, reportEvery: 1, warmup: 15, log: line => lines.push(line)});
