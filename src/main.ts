@@ -93,6 +93,9 @@ async function main(argv: string[]): Promise<void> {
   delete process.env.CONTINUOUS_INTEGRATION;
   // React's development build (the default without NODE_ENV) renders several times slower
   process.env.NODE_ENV ??= 'production';
+  // before Ink loads: its text caches would otherwise grow for as long as the dashboard runs
+  const {boundInkCaches} = await import('./ui/bound-ink-caches.js');
+  if (!boundInkCaches()) engine.log.debug('Node without module.register: Ink\'s text caches are not bounded');
   const [{runUi}, {createDashboardStore}] = await Promise.all([import('./ui/run-ui.js'), import('./store/dashboard-store.js')]);
   const store = createDashboardStore(engine);
   const ui = runUi(engine, store);

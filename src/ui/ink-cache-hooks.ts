@@ -1,0 +1,38 @@
+/**
+ * Module customization hooks (node:module `register`) that bound two caches inside Ink 6.8.
+ *
+ * Ink memoises every text it measures (build/measure-text.js) and wraps (build/wrap-text.js) in
+ * module-level caches that are never emptied. A dashboard left open for weeks (in tmux on a Pi) shows
+ * ever new strings — uptimes, byte counts, times, log lines — so those caches grow without end. These
+ * hooks rewrite the two small modules as they load so that each cache is emptied once it holds
+ * INK_CACHE_LIMIT entries (the next frames simply measure again). If a future Ink changes those lines,
+ * the rewrite finds nothing to replace and leaves the module as it is.
+ */
+export const INK_CACHE_LIMIT = 10_000;
+
+/** The rewritten source, or the source as it was when it does not look like the expected module. */
+export function boundInkCacheSource(url: string, source: string): string {
+  if (url.endsWith('/ink/build/measure-text.js') && source.includes('cache.set(text, dimensions);')) {
+    return source.replace('cache.set(text, dimensions);', `if (cache.size >= ${INK_CACHE_LIMIT}) cache.clear();\n    cache.set(text, dimensions);`);
+  }
+  if (url.endsWith('/ink/build/wrap-text.js') && source.includes('const cache = {};') && source.includes('cache[cacheKey] = wrappedText;')) {
+    return source
+      .replace('const cache = {};', 'let cache = {};\nlet cacheSize = 0;')
+      .replace('cache[cacheKey] = wrappedText;', `if (++cacheSize > ${INK_CACHE_LIMIT}) {\n        cache = {};\n        cacheSize = 1;\n    }\n    cache[cacheKey] = wrappedText;`);
+  }
+  return source;
+}
+
+interface LoadResult {
+  format?: string | null;
+  source?: string | ArrayBuffer | NodeJS.TypedArray | null;
+  shortCircuit?: boolean;
+}
+
+export async function load(url: string, context: object, nextLoad: (url: string, context: object) => Promise<LoadResult>): Promise<LoadResult> {
+  const result = await nextLoad(url, context);
+  if (!url.includes('/ink/build/') || result.source == null) return result;
+  const source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
+  const rewritten = boundInkCacheSource(url, source);
+  return rewritten === source ? result : {...result, source: rewritten};
+}
