@@ -62,6 +62,9 @@ async function main(argv: string[]): Promise<void> {
     engine.log.error(`unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
   });
 
+  // the dashboard's modules load while the engine starts (the broker, the first inventory load)
+  const dashboardModules = headless ? null : loadDashboard(engine);
+  dashboardModules?.catch(() => {});
   try {
     await engine.start();
   } catch (error) {
@@ -87,6 +90,17 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
+  const [{runUi}, {createDashboardStore}] = await dashboardModules!;
+  const store = createDashboardStore(engine);
+  const ui = runUi(engine, store);
+  shutdown.add('dashboard', () => {
+    ui.close();
+    store.dispose();
+  });
+  void ui.exited.then(() => shutdown.run(0, 'quit'));
+}
+
+async function loadDashboard(engine: ReturnType<typeof createEngine>) {
   // Ink prints only a final frame when it believes it runs under CI (any CI variable, even empty);
   // we are on a terminal, so the dashboard must be live
   delete process.env.CI;
@@ -96,14 +110,7 @@ async function main(argv: string[]): Promise<void> {
   // before Ink loads: its text caches would otherwise grow for as long as the dashboard runs
   const {boundInkCaches} = await import('./ui/bound-ink-caches.js');
   if (!boundInkCaches()) engine.log.debug('Node without module.register: Ink\'s text caches are not bounded');
-  const [{runUi}, {createDashboardStore}] = await Promise.all([import('./ui/run-ui.js'), import('./store/dashboard-store.js')]);
-  const store = createDashboardStore(engine);
-  const ui = runUi(engine, store);
-  shutdown.add('dashboard', () => {
-    ui.close();
-    store.dispose();
-  });
-  void ui.exited.then(() => shutdown.run(0, 'quit'));
+  return Promise.all([import('./ui/run-ui.js'), import('./store/dashboard-store.js')]);
 }
 
 async function prepareDemo(count: string | undefined) {

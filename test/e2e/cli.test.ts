@@ -1,5 +1,6 @@
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 import {CLI, ensureBuilt, spawnCli, type PtyApp} from '../helpers/pty.js';
@@ -122,6 +123,31 @@ describe('the built CLI without a terminal', () => {
       expect.stringMatching(/^homie-ota: \[mqtt\] MQTT_CAFILE \(homie-ota\.ini\) "missing\.pem": cannot read/),
       'homie-ota: not started; fix the settings above (homie-ota --help lists them).',
     ]);
+  });
+
+  it('exits 2 at once when a port is taken, headless and in a terminal, naming what to change', async () => {
+    const holder = net.createServer();
+    await new Promise<void>(resolve => holder.listen(0, '0.0.0.0', resolve));
+    const taken = String((holder.address() as net.AddressInfo).port);
+    try {
+      for (const args of [['--broker-port', taken, '--http-port', '0'], ['--broker-port', '0', '--http-port', taken]]) {
+        const started = Date.now();
+        const child = spawn(process.execPath, [CLI, '--headless', ...args], {cwd: dir, stdio: ['ignore', 'pipe', 'pipe']});
+        let err = '';
+        child.stderr.on('data', d => (err += d));
+        const code = await new Promise<number | null>(resolve => child.on('exit', resolve));
+        expect(code, err).toBe(2);
+        expect(err).toMatch(args[1] === taken ? /port \d+ .*already in use.*--mqtt/ : /port is in use; set OTA_PORT or pass --http-port/);
+        // nothing left running keeps the process alive after the refusal
+        expect(Date.now() - started).toBeLessThan(5000);
+      }
+      const app = spawnCli(['--broker-port', taken, '--http-port', '0'], {cwd: dir, cols: 100, rows: 30});
+      const code = await Promise.race([app.exitCode, new Promise<number>(resolve => setTimeout(() => resolve(-1), 8000))]);
+      if (code === -1) app.kill();
+      expect(code).toBe(2);
+    } finally {
+      holder.close();
+    }
   });
 
   it('prints --version and a --help that lists every flag', async () => {

@@ -78,7 +78,16 @@ export class EmbeddedBroker {
     });
     const server = net.createServer(broker.handle);
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
+    // a start that fails must not leave aedes' timers behind: they would keep the process from exiting
+    await this.#listen(server).catch(async (error: unknown) => {
+      await this.stop();
+      throw error;
+    });
+    this.log.info(`embedded broker listening on ${this.host}:${this.boundPort}`);
+  }
+
+  #listen(server: net.Server): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
         if (error.code === 'EADDRINUSE') {
           reject(new StartupError(
@@ -93,7 +102,6 @@ export class EmbeddedBroker {
       });
       server.listen(this.port, this.host, () => resolve());
     });
-    this.log.info(`embedded broker listening on ${this.host}:${this.boundPort}`);
   }
 
   async stop(): Promise<void> {
