@@ -134,7 +134,7 @@ export class Engine {
       // monotonic: a jump of the wall clock never makes it negative
       uptime: Math.round((performance.now() - this.#startedMono) / 1000),
       mqtt: {state: mqtt.state, url: mqtt.url, since: new Date(mqtt.since).toISOString(), ...(mqtt.lastError ? {lastError: mqtt.lastError} : {})},
-      broker: this.broker ? {embedded: true, port: this.broker.boundPort, clients: this.broker.clients} : {embedded: false},
+      broker: this.broker ? {embedded: true, port: this.broker.boundPort, clients: this.broker.clients, login: Boolean(this.broker.options.account)} : {embedded: false},
       readonly: this.readonly,
     };
   }

@@ -56,6 +56,7 @@ describe('the embedded broker with MQTT_USERNAME and MQTT_PASSWORD', () => {
     await device.publishAsync('homie/sensor-1/$state', 'ready', {retain: true, qos: 1});
     await waitFor(() => e.inventory.get('homie/sensor-1')?.state === 'ready', 'the device in the inventory');
 
+    expect(e.health()).toMatchObject({broker: {embedded: true, login: true}});
     const logged = e.logger.recent().map(entry => entry.message).join('\n');
     expect(logged).toMatch(/refused a client that logged in as "guest" from .*wrong user name or password/);
     expect(logged).not.toContain('n0t-in-the-log');
@@ -65,6 +66,7 @@ describe('the embedded broker with MQTT_USERNAME and MQTT_PASSWORD', () => {
   it('without an account lets anyone on the network in (the default, as with a stock broker)', async () => {
     const e = await startWith(['[global]', 'DEBUG = false']);
     expect(await connackCode(e.broker!.boundPort, {clientId: 'anyone'})).toBe(0);
+    expect(e.health()).toMatchObject({broker: {embedded: true, login: false}});
   });
 });
 
