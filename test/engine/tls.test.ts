@@ -1,4 +1,5 @@
 import https from 'node:https';
+import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -72,5 +73,34 @@ describe.runIf(runMosquittoTests)('MQTT over TLS', () => {
     await engine.start();
     await waitFor(() => engine!.mqttStatus.lastError, 'an error shown', 10_000);
     expect(engine.mqttStatus.state).not.toBe('connected');
+  });
+
+  it('logs in with MQTT_USERNAME and MQTT_PASSWORD over TLS, and names the keys when the password is wrong', async () => {
+    // the password file must be readable by the user mosquitto drops to when started as root
+    const auth = fs.mkdtempSync('/tmp/homie-ota-mqtt-auth-');
+    fs.chmodSync(auth, 0o755);
+    const passwords = path.join(auth, 'passwords');
+    fs.writeFileSync(passwords, '');
+    execFileSync('mosquitto_passwd', ['-b', passwords, 'homie-ota', 'broker-s3cret']);
+    fs.chmodSync(passwords, 0o644);
+    try {
+      broker = await startMosquitto({extraConfig: [`cafile ${tls('ca.pem')}`, `certfile ${tls('server.pem')}`, `keyfile ${tls('server.key')}`, 'allow_anonymous false', `password_file ${passwords}`]});
+      const ini = (password: string) => fs.writeFileSync(path.join(dir, 'homie-ota.ini'), `[mqtt]\nMQTT_CAFILE = ${tls('ca.pem')}\nMQTT_USERNAME = homie-ota\nMQTT_PASSWORD = ${password}\n`);
+      ini('wrong');
+      engine = createEngine(testConfig(dir, {mqtt: `mqtt://localhost:${broker.port}`}));
+      await engine.start();
+      await waitFor(() => engine!.mqttStatus.lastError, 'the refusal shown', 10_000);
+      expect(engine.mqttStatus.lastError).toMatch(/check MQTT_USERNAME \/ MQTT_PASSWORD/);
+      expect(engine.mqttStatus.state).not.toBe('connected');
+      await engine.stop();
+
+      ini('broker-s3cret');
+      engine = createEngine(testConfig(dir, {mqtt: `mqtt://localhost:${broker.port}`}));
+      await engine.start();
+      await waitFor(() => engine!.mqttStatus.state === 'connected', 'connected over TLS with the password', 10_000);
+      expect(JSON.stringify(engine.health())).not.toContain('broker-s3cret');
+    } finally {
+      fs.rmSync(auth, {recursive: true, force: true});
+    }
   });
 });
