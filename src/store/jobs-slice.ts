@@ -56,7 +56,7 @@ function estimate(open: readonly Job[], finished: readonly Job[], concurrency: n
   const durations = finished.filter(j => j.state === 'done' && j.sentAt && j.finishedAt).map(j => (j.finishedAt! - j.sentAt!) / 1000);
   const average = durations.length > 0 ? durations.reduce((a, b) => a + b, 0) / durations.length : undefined;
   const running = open.filter(j => j.state !== 'queued' && j.state !== 'waiting');
-  const runningLeft = running.map(j => etaSeconds(j) ?? (average !== undefined && j.sentAt ? Math.max(0, average - (now - j.sentAt) / 1000) : undefined));
+  const runningLeft = running.map(j => etaSeconds(j, now) ?? (average !== undefined && j.sentAt ? Math.max(0, average - (now - j.sentAt) / 1000) : undefined));
   if (runningLeft.some(x => x === undefined) && average === undefined) return undefined;
   const waiting = open.length - running.length;
   const current = Math.max(0, ...runningLeft.map(x => x ?? 0));

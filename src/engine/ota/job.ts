@@ -110,7 +110,11 @@ export function percent(job: Job): number | undefined {
 }
 
 /** Seconds left at the rate seen so far, when it can be told. */
-export function etaSeconds(job: Job): number | undefined {
+export function etaSeconds(job: Job, now?: number): number | undefined {
+  // an ESP32 waiting for its rollback re-check: the time until it
+  if (job.state === 'verifying' && job.recheckAt !== undefined && now !== undefined) return Math.max(0, (job.recheckAt - now) / 1000);
+  // otherwise only a transfer has a rate to go by (a reboot takes what it takes)
+  if (job.state !== 'sending' && job.state !== 'flashing') return undefined;
   const p = job.progress;
   if (!p || p.done <= 0 || p.lastAt <= p.firstAt) return undefined;
   const rate = p.done / ((p.lastAt - p.firstAt) / 1000);

@@ -70,7 +70,7 @@ export function headerRow(c: Columns): string {
 export function jobRow(job: Job, c: Columns, now: number): string {
   const pct = percent(job);
   const progress = pct === undefined ? ''.padEnd(c.bar + 6) : `${bar(pct / 100, c.bar)} ${String(pct).padStart(3)}% `;
-  const eta = !isFinal(job) ? etaText(etaSeconds(job)) : '';
+  const eta = !isFinal(job) ? etaText(etaSeconds(job, now)) : '';
   const note = job.state === 'failed' ? job.error ?? '' : job.state === 'waiting' ? job.waitingFor ?? '' : isFinal(job) ? job.result ?? lastNote(job) : liveNote(job, now);
   return [
     job.id.padEnd(6),
