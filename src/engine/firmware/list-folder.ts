@@ -24,16 +24,24 @@ export interface FolderListing {
 export async function listFolder(root: string): Promise<FolderListing> {
   // fast-glob hides errors; a missing or unreadable folder must not look like an empty one
   await fs.access(root, fs.constants.R_OK);
-  const entries = await fg('*', {cwd: root, onlyFiles: true, dot: false, deep: 1, stats: true, followSymbolicLinks: false, suppressErrors: true});
+  // names only: with stats, fast-glob fails the whole folder when any one file vanishes between the
+  // listing and its stat (homie-ota's own atomic saves do that all the time), and suppressErrors
+  // then hands back an empty folder: every stored firmware would disappear for a moment
+  const names = await fg('*', {cwd: root, onlyFiles: true, dot: false, deep: 1, followSymbolicLinks: false, suppressErrors: true});
   const candidates: FolderEntry[] = [];
   const texts = new Map<string, FolderEntry>();
-  for (const entry of entries) {
-    const stats = entry.stats;
-    if (!stats || !stats.isFile()) continue;
-    const item = {file: entry.name, size: stats.size, mtimeMs: stats.mtimeMs};
-    if (entry.name.endsWith('.txt')) texts.set(entry.name, item);
-    else if (isCandidateName(entry.name)) candidates.push(item);
-  }
+  const stats = await Promise.all(names.map(name => fs.lstat(path.join(root, name)).catch((error: NodeJS.ErrnoException) => {
+    // gone since the listing: it is not there; anything else is a real problem with the folder
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  })));
+  names.forEach((name, i) => {
+    const stat = stats[i];
+    if (!stat || !stat.isFile()) return;
+    const item = {file: name, size: stat.size, mtimeMs: stat.mtimeMs};
+    if (name.endsWith('.txt')) texts.set(name, item);
+    else if (isCandidateName(name)) candidates.push(item);
+  });
   candidates.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return {candidates, texts};
 }
