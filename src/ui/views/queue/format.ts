@@ -1,18 +1,19 @@
 import {etaSeconds, isFinal, percent, type Job, type JobState} from '../../../engine/ota/job.js';
 import {humanBytes, humanDuration, printable, truncate} from '../../../engine/util/text.js';
 import type {JobsSlice} from '../../../store/jobs-slice.js';
+import type {Tone} from '../../theme.js';
 
-export const STATE_LOOK: Record<JobState, {glyph: string; color: string | undefined}> = {
-  queued: {glyph: '·', color: 'gray'},
-  waiting: {glyph: '◷', color: 'yellow'},
-  sending: {glyph: '↑', color: 'cyan'},
-  flashing: {glyph: '▶', color: 'cyan'},
-  rebooting: {glyph: '↻', color: 'cyan'},
-  verifying: {glyph: '?', color: 'cyan'},
-  done: {glyph: '✓', color: 'green'},
-  failed: {glyph: '✗', color: 'red'},
-  cancelled: {glyph: '–', color: 'gray'},
-  skipped: {glyph: '=', color: 'gray'},
+export const STATE_LOOK: Record<JobState, {glyph: string; tone: Tone}> = {
+  queued: {glyph: '·', tone: 'muted'},
+  waiting: {glyph: '◷', tone: 'warn'},
+  sending: {glyph: '↑', tone: 'accent'},
+  flashing: {glyph: '▶', tone: 'accent'},
+  rebooting: {glyph: '↻', tone: 'accent'},
+  verifying: {glyph: '?', tone: 'accent'},
+  done: {glyph: '✓', tone: 'ok'},
+  failed: {glyph: '✗', tone: 'error'},
+  cancelled: {glyph: '–', tone: 'muted'},
+  skipped: {glyph: '=', tone: 'muted'},
 };
 
 /** "███████░░░░░" of `width` cells for a fraction 0–1. */

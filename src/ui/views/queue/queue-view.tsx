@@ -6,6 +6,7 @@ import type {DashboardSnapshot} from '../../../store/dashboard-store.js';
 import {Confirm} from '../../components/confirm.js';
 import {useEngine, usePersistentState, useSnapshot} from '../../context.js';
 import {useKeyLayer} from '../../keyboard.js';
+import {toneColor} from '../../theme.js';
 import type {ViewProps} from '../types.js';
 import {columnsFor, headerRow, jobRow, STATE_LOOK, summaryLine} from './format.js';
 
@@ -96,18 +97,18 @@ export function QueueView({height, width, isActive}: ViewProps) {
           {`rollout ${r.id} ${r.state}: ${r.firmware.name} ${r.firmware.version} to ${printable(r.scope)}, stops after ${r.maxFailures} failure(s)${r.state === 'paused' ? ' (p resumes)' : ''}`}
         </Text>
       )).slice(0, 1)}
-      <Text wrap="truncate-end" color="gray">{headerRow(columns)}</Text>
+      <Text wrap="truncate-end" color={toneColor('muted')}>{headerRow(columns)}</Text>
       {visible.map(job => {
         const look = STATE_LOOK[job.state];
         const isSelected = job.id === selected?.id;
         return (
           <Text key={job.id} wrap="truncate-end" inverse={isSelected && isActive} dimColor={isFinal(job) && !isSelected}>
-            <Text color={look.color}>{`${look.glyph} `}</Text>
+            <Text color={toneColor(look.tone)}>{`${look.glyph} `}</Text>
             {jobRow(job, columns, snapshot.now)}
           </Text>
         );
       })}
-      {message ? <Text wrap="truncate-end" color="yellow">{message}</Text> : null}
+      {message ? <Text wrap="truncate-end" color={toneColor('warn')}>{message}</Text> : null}
       {confirm ? (
         <Confirm
           question={`Cancel ${confirm.id}: ${confirm.deviceId} → ${confirm.firmware.name} ${confirm.firmware.version}?`}
@@ -124,7 +125,7 @@ export function QueueView({height, width, isActive}: ViewProps) {
 }
 
 function JobTimeline({job, height}: {readonly job: Job | undefined; readonly height: number}) {
-  if (!job) return <Text color="gray">That job is gone (finished jobs were hidden). Esc goes back.</Text>;
+  if (!job) return <Text color={toneColor('muted')}>That job is gone (finished jobs were hidden). Esc goes back.</Text>;
   const look = STATE_LOOK[job.state];
   const head = [
     `${job.id}  ${printable(job.deviceId)} (${printable(job.deviceKey)})  attempt ${job.attempt}`,
@@ -134,13 +135,13 @@ function JobTimeline({job, height}: {readonly job: Job | undefined; readonly hei
   const entries = job.timeline.slice(-Math.max(1, height - head.length - 2));
   return (
     <Box flexDirection="column" height={height}>
-      <Text wrap="truncate-end"><Text color={look.color}>{`${look.glyph} ${job.state}`}</Text>{job.error ? <Text color="red">{`  ${printable(job.error)}`}</Text> : null}</Text>
+      <Text wrap="truncate-end"><Text color={toneColor(look.tone)}>{`${look.glyph} ${job.state}`}</Text>{job.error ? <Text color={toneColor('error')}>{`  ${printable(job.error)}`}</Text> : null}</Text>
       {head.map(line => <Text key={line} wrap="truncate-end">{line}</Text>)}
-      <Text color="gray">Timeline</Text>
+      <Text color={toneColor('muted')}>Timeline</Text>
       {entries.map((e, i) => (
         <Text key={`${e.time}-${i}`} wrap="truncate-end">
-          <Text color="gray">{new Date(e.time).toTimeString().slice(0, 8)} </Text>
-          <Text color={STATE_LOOK[e.state].color}>{e.state.padEnd(10)}</Text>
+          <Text color={toneColor('muted')}>{new Date(e.time).toTimeString().slice(0, 8)} </Text>
+          <Text color={toneColor(STATE_LOOK[e.state].tone)}>{e.state.padEnd(10)}</Text>
           {printable(e.note ?? '')}
         </Text>
       ))}
