@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
+import {connectPacket, publishHead, takePackets} from './mqtt-wire.js';
 
 /**
  * A fast retained-fleet publisher for tests and benchmarks: it speaks just enough MQTT 3.1.1 over a
@@ -109,10 +110,8 @@ export class RawPublisher {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    const id = Buffer.from(clientId);
-    const body = Buffer.concat([Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60]), u16(id.length), id]);
     const connack = this.#expect(0x20);
-    socket.write(Buffer.concat([Buffer.from([0x10]), varint(body.length), body]));
+    socket.write(connectPacket(clientId));
     await connack;
   }
 
@@ -120,7 +119,7 @@ export class RawPublisher {
   publish(topic: string, payload: string | Buffer, retain = true): Promise<void> | void {
     const t = Buffer.from(topic);
     const p = typeof payload === 'string' ? Buffer.from(payload) : payload;
-    const head = Buffer.concat([Buffer.from([retain ? 0x31 : 0x30]), varint(2 + t.length + p.length), u16(t.length), t]);
+    const head = publishHead(t, p.length, retain);
     this.#chunks.push(head, p);
     this.#size += head.length + p.length;
     this.sent++;
@@ -157,20 +156,9 @@ export class RawPublisher {
   }
 
   #onData(data: Buffer): void {
-    this.#incoming = this.#incoming.length ? Buffer.concat([this.#incoming, data]) : data;
-    for (;;) {
-      if (this.#incoming.length < 2) return;
-      let length = 0;
-      let multiplier = 1;
-      let i = 1;
-      for (; i < 5 && i < this.#incoming.length; i++) {
-        length += (this.#incoming[i]! & 0x7f) * multiplier;
-        multiplier *= 128;
-        if ((this.#incoming[i]! & 0x80) === 0) break;
-      }
-      if (i >= this.#incoming.length || this.#incoming.length < i + 1 + length) return;
-      const type = this.#incoming[0]! & 0xf0;
-      this.#incoming = this.#incoming.subarray(i + 1 + length);
+    const {types, rest} = takePackets(this.#incoming.length ? Buffer.concat([this.#incoming, data]) : data);
+    this.#incoming = rest;
+    for (const type of types) {
       const at = this.#waiters.findIndex(w => w.type === type);
       if (at >= 0) this.#waiters.splice(at, 1)[0]!.resolve();
     }
@@ -199,17 +187,4 @@ export async function publishFleet(port: number, options: {prefix?: string; coun
   }
 }
 
-function u16(n: number): Buffer {
-  return Buffer.from([n >> 8, n & 0xff]);
-}
 
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return Buffer.from(out);
-}

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
+import {connectPacket, publishHead, takePackets} from './mqtt-wire.js';
 
 /**
  * A deliberately careless MQTT 3.1.1 publisher for hostile-input tests: topics and payloads are raw
@@ -9,7 +10,7 @@ import net from 'node:net';
  */
 export class HostileMqtt {
   #socket: net.Socket | null = null;
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
   #waiting: ((ok: boolean) => void) | null = null;
   accepted = 0;
   refused = 0;
@@ -31,10 +32,8 @@ export class HostileMqtt {
       socket.once('error', reject);
     });
     this.#socket = socket;
-    const id = Buffer.from(this.clientId);
-    const body = Buffer.concat([Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60]), u16(id.length), id]);
     const ok = this.#next();
-    socket.write(Buffer.concat([Buffer.from([0x10]), varint(body.length), body]));
+    socket.write(connectPacket(this.clientId));
     if (!(await ok)) throw new Error('the broker refused the CONNECT');
   }
 
@@ -43,22 +42,13 @@ export class HostileMqtt {
   }
 
   #onData(data: Buffer): void {
-    this.#buffer = Buffer.concat([this.#buffer, data]);
-    while (this.#buffer.length >= 2) {
-      let length = 0;
-      let multiplier = 1;
-      let i = 1;
-      for (; i < 5 && i < this.#buffer.length; i++) {
-        length += (this.#buffer[i]! & 0x7f) * multiplier;
-        multiplier *= 128;
-        if ((this.#buffer[i]! & 0x80) === 0) break;
-      }
-      if (i >= this.#buffer.length || this.#buffer.length < i + 1 + length) return;
-      this.#buffer = this.#buffer.subarray(i + 1 + length);
-      const waiting = this.#waiting;
-      this.#waiting = null;
-      waiting?.(true);
-    }
+    const {types, rest} = takePackets(Buffer.concat([this.#buffer, data]));
+    this.#buffer = rest;
+    // one message in flight at a time: any answer (CONNACK, PINGRESP) settles it
+    if (types.length === 0) return;
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    waiting?.(true);
   }
 
   /** Publish one message at QoS 0; true when the broker handled it, false when it hung up on us. */
@@ -67,7 +57,7 @@ export class HostileMqtt {
     const socket = this.#socket!;
     const t = typeof topic === 'string' ? Buffer.from(topic) : topic;
     const p = typeof payload === 'string' ? Buffer.from(payload) : payload;
-    const head = Buffer.concat([Buffer.from([retain ? 0x31 : 0x30]), varint(2 + t.length + p.length), u16(t.length), t]);
+    const head = publishHead(t, p.length, retain);
     const answered = this.#next();
     socket.write(Buffer.concat([head, p, Buffer.from([0xc0, 0])]));
     const ok = await Promise.race([answered, new Promise<boolean>(resolve => setTimeout(() => resolve(false), 10_000))]);
@@ -86,20 +76,7 @@ export class HostileMqtt {
   }
 }
 
-function u16(n: number): Buffer {
-  return Buffer.from([(n >> 8) & 0xff, n & 0xff]);
-}
 
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return Buffer.from(out);
-}
 
 /** A deterministic byte source, so a failing run can be repeated. */
 export function randomBytes(seed: string, length: number): Buffer {
