@@ -16,8 +16,8 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = code;
     return;
   }
-  // chalk (under Ink) does not read NO_COLOR itself; FORCE_COLOR=0 must be set before Ink loads
-  if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
+  // NO_COLOR is honoured by the dashboard's theme (every colour resolves to none) and not mapped onto
+  // FORCE_COLOR=0: that would also turn off inverse video and bold, and the cursor row would vanish
 
   if (argv.includes('--version')) {
     process.stdout.write(`${VERSION}\n`);

@@ -1,6 +1,7 @@
 import React, {useCallback, useEffect, useState} from 'react';
 import {Box, useApp} from 'ink';
 import {Header, type Tab} from './components/header.js';
+import {headerLines} from './components/header-lines.js';
 import {Footer, type FooterMessage} from './components/footer.js';
 import {HelpOverlay} from './components/help-overlay.js';
 import {Confirm} from './components/confirm.js';
@@ -10,7 +11,7 @@ import {useEngine, useSnapshot} from './context.js';
 import {KeyboardProvider, useKeyboardState, useKeyLayer} from './keyboard.js';
 import {hintsFor, type Command, type Scope} from './keymap.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
-import {LogView} from './views/log-view.js';
+import {LogView} from './views/log/log-view.js';
 import type {DashboardSnapshot} from '../store/dashboard-store.js';
 import type {ViewProps} from './views/types.js';
 import {DevicesView, devicesTabLabel} from './views/devices/devices-view.js';
@@ -39,8 +40,8 @@ export const VIEWS: readonly ViewSpec[] = [
   {id: 'log', key: '4', title: 'Log', label: s => `Log ${s.log.length}`, Component: LogView},
 ];
 
-/** Lines the header (2) and footer (2) take; the frame stays at least one line shorter than the terminal. */
-export const CHROME_LINES = 4;
+/** Lines the footer takes (message, key hints); the header takes its status line(s) and the tabs. */
+export const FOOTER_LINES = 2;
 
 export function App({initialView = 'devices', onQuit}: {readonly initialView?: ViewId; readonly onQuit?: () => void}) {
   const engine = useEngine();
@@ -106,7 +107,9 @@ function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
   const snapshot = useSnapshot();
   const {columns, rows} = useTerminalSize();
   const {activeScopes, modalOpen} = useKeyboardState();
-  const bodyHeight = Math.max(3, rows - 1 - CHROME_LINES);
+  const status = headerLines(snapshot, columns);
+  // the frame stays at least one line shorter than the terminal (style.md §2d-3)
+  const bodyHeight = Math.max(3, rows - 1 - status.length - 1 - FOOTER_LINES);
   const spec = VIEWS.find(v => v.id === view)!;
   const tabs: Tab[] = VIEWS.map(v => ({key: v.key, label: v.label(snapshot), active: v.id === view}));
   const viewScopes: readonly Scope[] = activeScopes.length > 0 ? activeScopes : [];
@@ -123,12 +126,13 @@ function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
   const Body = spec.Component;
   return (
     <Box flexDirection="column" width={columns} height={rows - 1}>
-      <Header snapshot={snapshot} tabs={tabs} width={columns} />
+      <Header lines={status} tabs={tabs} width={columns} />
       <Box height={bodyHeight} flexDirection="column" overflow="hidden">
         {askQuit ? (
           <Confirm
             question={askQuit}
             detail="Waiting updates resume when homie-ota starts again; a transfer in progress finishes on the device and is checked after the restart."
+            width={columns}
             onConfirm={() => onQuitAnswer(true)}
             onCancel={() => onQuitAnswer(false)}
           />
@@ -140,7 +144,7 @@ function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
           </PanelErrorBoundary>
         )}
       </Box>
-      <Footer hints={hints} message={message} />
+      <Footer hints={hints} message={message} width={columns} />
     </Box>
   );
 }

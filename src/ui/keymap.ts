@@ -11,7 +11,7 @@ export type Command =
   | 'devices.mark' | 'devices.markAll' | 'devices.clearMarks' | 'devices.forget' | 'devices.update'
   | 'firmware.edit' | 'firmware.delete'
   | 'queue.cancel' | 'queue.retry' | 'queue.pause' | 'queue.clearFinished'
-  | 'log.follow' | 'log.level'
+  | 'log.follow' | 'log.level' | 'log.wrap'
   | 'dialog.confirm' | 'dialog.cancel';
 
 export type SpecialKey =
@@ -81,8 +81,10 @@ export const BINDINGS: readonly Binding[] = [
   {command: 'queue.pause', scope: 'queue', keys: [k('p')], help: 'pause or resume the rollout', hint: 'pause', mutates: true},
   {command: 'queue.clearFinished', scope: 'queue', keys: [k('x')], help: 'hide finished jobs (their history stays with the device)'},
 
+  {command: 'nav.open', scope: 'log', keys: [special('return')], help: 'the line under the cursor, whole (wrapped)', hint: 'read'},
+  {command: 'log.wrap', scope: 'log', keys: [k('w')], help: 'wrap long lines, or cut them at the edge (toggle)', hint: 'wrap'},
   {command: 'log.follow', scope: 'log', keys: [k('f')], help: 'follow new lines (on by default; moving stops it)', hint: 'follow'},
-  {command: 'log.level', scope: 'log', keys: [k('w')], help: 'cycle the level shown: all, info+, warnings+, errors'},
+  {command: 'log.level', scope: 'log', keys: [k('l')], help: 'cycle the level shown: all, info+, warnings+, errors'},
 
   {command: 'dialog.confirm', scope: 'dialog', keys: [k('y'), special('return')], help: 'confirm'},
   {command: 'dialog.cancel', scope: 'dialog', keys: [k('n'), special('escape')], help: 'cancel'},
@@ -153,6 +155,7 @@ export function keyLabel(spec: KeySpec): string {
 }
 
 export interface Hint {
+  readonly command: Command;
   readonly keys: string;
   readonly label: string;
 }
@@ -164,7 +167,7 @@ export function hintsFor(scopes: readonly Scope[], readonly: boolean): Hint[] {
     for (const b of BINDINGS) {
       if (b.scope !== scope || !b.hint || (readonly && b.mutates)) continue;
       const keys = b.command === 'nav.down' ? 'j/k' : keyLabel(b.keys[0]!);
-      hints.push({keys, label: b.hint});
+      hints.push({command: b.command, keys, label: b.hint});
     }
   }
   return hints;

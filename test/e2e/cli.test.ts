@@ -8,6 +8,7 @@ import {freePort} from '../helpers/ports.js';
 import {tempDir} from '../helpers/tmp.js';
 import {waitFor} from '../helpers/wait-for.js';
 import {getJson} from '../helpers/http.js';
+import {deviceTopics, RawPublisher} from '../helpers/homie-publisher.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -59,13 +60,35 @@ describe('the built CLI in a real terminal', () => {
     expect(await app.exitCode).toBe(0);
   });
 
-  it('draws no colours when NO_COLOR is set', async () => {
-    app = spawnCli(await ports(), {cwd: dir, env: {NO_COLOR: '1', FORCE_COLOR: undefined}});
+  it('draws no colour with NO_COLOR, yet the cursor row, the active view and marks stay visible', async () => {
+    const args = await ports();
+    app = spawnCli(args, {cwd: dir, env: {NO_COLOR: '1', FORCE_COLOR: undefined}});
     await app.waitForText(/MQTT ● connected/);
+    const publisher = await RawPublisher.connect(Number(args[1]));
+    for (const id of ['alpha', 'beta', 'gamma']) for (const [topic, payload] of deviceTopics('v3', 'homie', id)) await publisher.publish(topic, payload);
+    await publisher.close();
+    await app.waitForText('gamma');
+    // mark alpha (the cursor moves on to beta), then move down to gamma
+    app.press(' ');
+    await app.waitForText('1 marked');
+    app.press('j');
+    await waitFor(() => app!.styled(app!.screen().findIndex(l => l.includes('gamma'))).inverse.includes('gamma'), 'the cursor on gamma');
+    const screen = app.screen();
+    const row = (id: string) => screen.findIndex(l => l.includes(id));
+    expect(screen[row('alpha')]).toMatch(/^✓ /);
+    expect(screen[row('beta')]).toMatch(/^ {2}● /);
+    expect(app.styled(row('gamma')).inverse).toContain('gamma');
+    expect(app.styled(row('alpha')).inverse + app.styled(row('beta')).inverse).toBe('');
+    expect(app.styled(1).inverse.trim()).toMatch(/^1 Devices 3\/3$/);
+    app.press('4');
+    await waitFor(() => app!.styled(1).inverse.trim().startsWith('4 Log'), 'the Log tab in inverse video');
+    expect(app.coloredCells()).toBe(0);
     app.press('q');
     expect(await app.exitCode).toBe(0);
-    // no SGR sequences at all (colour, bold, inverse): chalk is off
-    expect(app.output()).not.toMatch(/\u001B\[[0-9;]*m/);
+    // styles (inverse, bold) were drawn, colours never: no SGR 30–49 or 90–107 in anything written
+    const params = [...app.output().matchAll(/\u001B\[([0-9;]*)m/g)].flatMap(m => m[1]!.split(';')).map(Number);
+    expect(params).toContain(7);
+    expect(params.filter(n => (n >= 30 && n <= 49) || (n >= 90 && n <= 107))).toEqual([]);
   });
 
   it('hides and refuses changes in --readonly', async () => {

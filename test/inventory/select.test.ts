@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {parseFilter} from '../../src/engine/inventory/filter.js';
 import type {DeviceRecord} from '../../src/engine/inventory/types.js';
-import {layoutFor} from '../../src/ui/views/devices/columns.js';
+import {contentWidths, layoutFor, LEAD_WIDTH, UPDATE_WIDTH} from '../../src/ui/views/devices/columns.js';
 import {signalBar} from '../../src/ui/views/devices/format.js';
 import {selectRows, type RowQuery} from '../../src/ui/views/devices/select.js';
 import {comparator, naturalKey, versionKey} from '../../src/ui/views/devices/sort-keys.js';
@@ -84,15 +84,32 @@ describe('row selection', () => {
 });
 
 describe('table layout and glyphs', () => {
-  it('drops name, Homie and IP as the terminal narrows, and never exceeds the width', () => {
-    const ids = (w: number) => layoutFor(w).columns.map(c => c.column.id);
-    expect(ids(120)).toEqual(['id', 'name', 'ip', 'uptime', 'fw', 'version', 'homie']);
-    expect(ids(80)).toEqual(['id', 'ip', 'uptime', 'fw', 'version', 'homie']);
-    expect(ids(60)).toEqual(['id', 'uptime', 'fw', 'version']);
-    for (const w of [40, 60, 80, 100, 120, 200]) {
-      const l = layoutFor(w);
-      expect(9 + 2 + l.columns.reduce((sum, c) => sum + c.width + 1, 0)).toBeLessThanOrEqual(Math.max(w, 9 + 2 + 11));
+  // widest id, name, IP, uptime, firmware, version, Homie of the demo fleet
+  const demo = [17, 22, 10, 6, 13, 5, 5];
+  const widths = (w: number, widest = demo) => Object.fromEntries(layoutFor(w, widest).columns.map(c => [c.column.id, c.width]));
+  const used = (w: number, widest = demo) => LEAD_WIDTH + UPDATE_WIDTH + layoutFor(w, widest).columns.reduce((sum, c) => sum + c.width + 1, 0);
+
+  it('gives the IDs their room first: NAME and HOMIE make way, IP and UPTIME keep no spare padding', () => {
+    expect(widths(120)).toEqual({id: 17, name: 22, ip: 10, uptime: 7, fw: 13, version: 8, homie: 6});
+    // 80 columns: the name goes, every ID stays whole, and nothing is padded beyond its widest value
+    expect(widths(80)).toEqual({id: 17, ip: 10, uptime: 7, fw: 13, version: 8, homie: 6});
+    // long IDs: HOMIE goes too before an ID is cut
+    expect(widths(80, [28, 22, 10, 6, 13, 5, 5])).toMatchObject({id: 28, ip: 10});
+    expect(Object.keys(widths(80, [28, 22, 10, 6, 13, 5, 5]))).not.toContain('homie');
+    // narrower still: columns are dropped by their order, the ID last
+    expect(Object.keys(widths(56))).toEqual(['id', 'uptime', 'fw', 'version']);
+    expect(Object.keys(widths(50))).toEqual(['id', 'fw', 'version']);
+  });
+
+  it('never exceeds the width, whatever the content', () => {
+    for (const widest of [demo, [], [128, 200, 39, 9, 32, 16, 7], [1, 1, 1, 1, 1, 1, 1]]) {
+      for (const w of [40, 50, 60, 80, 100, 120, 200]) expect(used(w, widest), `${w} ${widest.join(',')}`).toBeLessThanOrEqual(w);
     }
+  });
+
+  it('measures values in terminal cells', () => {
+    const record = (id: string, name: string) => ({id, name, fw: {}, homie: '3.0.1'}) as unknown as DeviceRecord;
+    expect(contentWidths([record('厨房灯', '🔥 heater'), record('ab', 'x')]).slice(0, 2)).toEqual([6, 9]);
   });
 
   it('draws the signal as four bars with a tone', () => {

@@ -80,19 +80,44 @@ describe('dashboard shell', () => {
     for (const line of ui.frame().split('\n')) expect(line.length).toBeLessThanOrEqual(60);
   });
 
-  it('scrolls the log, stops following, and follows again with f', async () => {
+  it('moves a cursor over the log, stops following while it is up, follows again with f; l cycles the level', async () => {
     for (let i = 0; i < 60; i++) engine.log.info(`entry ${i}`);
     ui = await renderDashboard(engine, {rows: 20, initialView: 'log'});
     await ui.waitForText('entry 59');
     await ui.press('k', 'k', 'k');
-    const scrolled = await ui.waitForText('3 newer below');
-    expect(scrolled).not.toContain('entry 59');
+    await ui.waitForText('3 newer below (f follows)');
     engine.log.warn('fresh warning');
+    // the cursor keeps its line and the view stays put while new lines arrive
+    await ui.waitForText('4 newer below');
+    expect(ui.frame()).not.toContain('fresh warning');
+    expect(ui.frame()).toContain('entry 59');
     await ui.press('f');
     await ui.waitForText('fresh warning');
-    await ui.press('w', 'w');
+    await ui.waitForText('· following');
+    await ui.press('l', 'l');
     const filtered = await ui.waitForText('warn and above');
     expect(filtered).not.toContain('entry 10');
+  });
+
+  it('reads a long log line whole: Enter opens the line under the cursor wrapped, w wraps them all', async () => {
+    engine.log.info(`start ${'a'.repeat(100)} middle ${'b'.repeat(60)} the-end`);
+    engine.log.info('a short one');
+    ui = await renderDashboard(engine, {columns: 80, rows: 24, initialView: 'log'});
+    await ui.waitForText('a short one');
+    expect(ui.frame()).not.toContain('the-end');
+    await ui.press('k', keys.enter);
+    const opened = await ui.waitForText('the-end');
+    expect(opened).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}INFO {2}\w+$/m);
+    expect(opened).toContain('Esc back to the log');
+    await ui.press(keys.escape);
+    await ui.waitForText('a short one');
+    await ui.press('w');
+    const wrapped = await ui.waitForText('wrapped (w cuts)');
+    expect(wrapped).toContain('the-end');
+    for (const line of wrapped.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    await ui.press('w');
+    await ui.waitForText(/lines · \d+ newer below \(f follows\)$/m);
+    expect(ui.frame()).not.toContain('the-end');
   });
 
   it('escapes control characters from device data before they reach the terminal', async () => {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {editLine, type LineState} from '../../src/ui/views/firmware/description-prompt.js';
-import {headerLine, rowLine, shortDate, tableLayout} from '../../src/ui/views/firmware/format.js';
+import {headerLine, rowLine, tableLayout} from '../../src/ui/views/firmware/format.js';
 import type {FirmwareRow} from '../../src/store/firmware-slice.js';
 import type {FirmwareRecord} from '../../src/engine/firmware/store.js';
 
@@ -56,15 +56,15 @@ describe('firmware table rows', () => {
       for (const r of rows) expect(rowLine(r, layout, Date.UTC(2025, 5, 1)).length).toBe(width);
     }
     const layout = tableLayout(rows, 100);
-    expect(rowLine(rows[1]!, layout, Date.UTC(2025, 5, 1))).toMatch(/^ +1\.0\.0 +410\.2 KiB esp8266 +abcdef01 Jan 05 +3/);
+    expect(rowLine(rows[1]!, layout, Date.UTC(2025, 5, 1))).toMatch(/^ +1\.0\.0 +410\.2 KiB esp8266 +abcdef01 2025-01-05 +3/);
     expect(headerLine(tableLayout(rows, 60))).not.toMatch(/MD5|ADDED/);
   });
 
-  it('shows the time today, the day this year, the month before', () => {
+  it('shows when a file was added as the time today and the date another day, in the one format of the dashboard', () => {
     const now = new Date(2025, 5, 1, 12, 0).getTime();
-    expect(shortDate(new Date(2025, 5, 1, 9, 5).getTime(), now)).toBe('09:05');
-    expect(shortDate(new Date(2025, 2, 7).getTime(), now)).toBe('Mar 07');
-    expect(shortDate(new Date(2023, 10, 7).getTime(), now)).toBe('2023-11');
+    const layout = tableLayout([row('x', '1.0')], 100);
+    expect(rowLine(row('x', '1.0', {added: new Date(2025, 5, 1, 9, 5, 7).getTime()}), layout, now)).toContain(' 09:05:07 ');
+    expect(rowLine(row('x', '1.0', {added: new Date(2025, 2, 7, 9, 5).getTime()}), layout, now)).toContain(' 2025-03-07 ');
   });
 
   it('shows escape sequences from descriptions as text, never raw', () => {

@@ -1,5 +1,6 @@
 import React from 'react';
 import {Text} from 'ink';
+import {toneColor} from '../theme.js';
 
 interface State {
   readonly error: Error | null;
@@ -23,7 +24,7 @@ export class PanelErrorBoundary extends React.Component<{readonly name: string; 
   override render(): React.ReactNode {
     if (this.state.error) {
       return (
-        <Text color="red" wrap="truncate-end">
+        <Text color={toneColor('error')} wrap="truncate-end">
           The {this.props.name} panel failed: {this.state.error.message}. Switch views to retry; details are in the log.
         </Text>
       );

@@ -1,8 +1,8 @@
 import React from 'react';
 import {Text} from 'ink';
-import type {DashboardSnapshot} from '../../store/dashboard-store.js';
-import {humanDuration} from '../../engine/util/text.js';
-import {mqttGlyph, toneColor} from '../theme.js';
+import {toneColor} from '../theme.js';
+import {cellWidth} from '../cells.js';
+import type {Segment} from './header-lines.js';
 
 export interface Tab {
   readonly key: string;
@@ -10,26 +10,18 @@ export interface Tab {
   readonly active: boolean;
 }
 
-/** Two lines: app, broker state and the OTA URL devices must use; then the view tabs. */
-export function Header({snapshot, tabs, width}: {readonly snapshot: DashboardSnapshot; readonly tabs: readonly Tab[]; readonly width: number}) {
-  const {mqtt} = snapshot;
-  const look = mqttGlyph[mqtt.state];
-  const age = humanDuration((snapshot.now - mqtt.since) / 1000);
-  const where = snapshot.embeddedBroker ? `embedded :${snapshot.embeddedBroker.port}, ${snapshot.embeddedBroker.clients} client${snapshot.embeddedBroker.clients === 1 ? '' : 's'}` : mqtt.url;
-  const detail = mqtt.state === 'connected'
-    ? `${where}`
-    : `${mqtt.state} ${age}${mqtt.lastError ? `: ${mqtt.lastError}` : ''} (${mqtt.url})`;
+/**
+ * The status line(s) from headerLines (broker state, the OTA URL whole), then the view tabs: the
+ * active tab in inverse video and bold, which shows without colour too.
+ */
+export function Header({lines, tabs, width}: {readonly lines: readonly Segment[][]; readonly tabs: readonly Tab[]; readonly width: number}) {
   return (
     <>
-      <Text wrap="truncate-end">
-        <Text bold color="cyan">homie-ota</Text>
-        <Text>  MQTT </Text>
-        <Text color={toneColor(look.tone)}>{look.glyph} {mqtt.state === 'connected' ? 'connected' : ''}</Text>
-        <Text color={mqtt.state === 'connected' ? undefined : toneColor(look.tone)}>{mqtt.state === 'connected' ? ` ${detail}` : detail}</Text>
-        <Text>  OTA </Text>
-        <Text color="cyan">{snapshot.otaUrl}</Text>
-        {snapshot.readonly ? <Text color="yellow"> [read-only]</Text> : null}
-      </Text>
+      {lines.map((line, i) => (
+        <Text key={i} wrap="truncate-end">
+          {line.map((segment, j) => <Text key={j} bold={segment.bold} color={toneColor(segment.tone)}>{segment.text}</Text>)}
+        </Text>
+      ))}
       <Text wrap="truncate-end">
         {tabs.map(tab => (
           <React.Fragment key={tab.key}>
@@ -37,7 +29,7 @@ export function Header({snapshot, tabs, width}: {readonly snapshot: DashboardSna
             <Text> </Text>
           </React.Fragment>
         ))}
-        <Text color="gray">{'─'.repeat(Math.max(0, width))}</Text>
+        <Text color={toneColor('muted')}>{'─'.repeat(Math.max(0, width - tabs.reduce((sum, tab) => sum + cellWidth(` ${tab.key} ${tab.label}  `), 0)))}</Text>
       </Text>
     </>
   );

@@ -2,6 +2,7 @@ import React, {useState} from 'react';
 import {Box, Text} from 'ink';
 import {helpRows, type Scope} from '../keymap.js';
 import {useKeyLayer} from '../keyboard.js';
+import {toneColor} from '../theme.js';
 
 const SCOPE_TITLE: Record<Scope, string> = {
   global: 'Everywhere', list: 'Lists', devices: 'Devices view', detail: 'Detail', firmware: 'Firmware view',
@@ -44,11 +45,11 @@ export function HelpOverlay({scopes, readonly, height, width, onClose}: {
   const keyWidth = Math.min(24, Math.max(...lines.map(l => l.keys?.length ?? 0)) + 2);
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Text bold wrap="truncate-end">Keys{readonly ? ' (read-only mode: actions that change devices or firmware are off)' : ''}  <Text color="gray">j/k scroll · any other key closes</Text></Text>
+      <Text bold wrap="truncate-end">Keys{readonly ? ' (read-only mode: actions that change devices or firmware are off)' : ''}  <Text color={toneColor('muted')}>j/k scroll · any other key closes</Text></Text>
       {lines.slice(top, top + budget).map((line, i) => line.title
-        ? <Text key={i} bold color="cyan" wrap="truncate-end">{line.title}</Text>
-        : <Text key={i} wrap="truncate-end"><Text color="yellow">{`  ${line.keys!}`.padEnd(keyWidth + 2)}</Text>{line.help}</Text>)}
-      {lines.length > budget ? <Text color="gray">{top + budget < lines.length ? `… ${lines.length - top - budget} more (j)` : ' '}</Text> : null}
+        ? <Text key={i} bold color={toneColor('accent')} wrap="truncate-end">{line.title}</Text>
+        : <Text key={i} wrap="truncate-end"><Text color={toneColor('warn')}>{`  ${line.keys!}`.padEnd(keyWidth + 2)}</Text>{line.help}</Text>)}
+      {lines.length > budget ? <Text color={toneColor('muted')}>{top + budget < lines.length ? `… ${lines.length - top - budget} more (j)` : ' '}</Text> : null}
     </Box>
   );
 }

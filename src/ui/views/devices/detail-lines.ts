@@ -1,7 +1,8 @@
 import type {DeviceDetail} from '../../../engine/inventory/types.js';
 import {printable, truncate} from '../../../engine/util/text.js';
 import type {Tone} from '../../theme.js';
-import {ago, signalBar, stateLook, uptimeText} from './format.js';
+import {padCells} from '../../cells.js';
+import {ago, count, signalBar, stateLook, uptimeText} from './format.js';
 
 /** One pre-formatted line of the device detail. */
 export interface DetailLine {
@@ -10,10 +11,21 @@ export interface DetailLine {
   readonly bold?: boolean;
   /** a section heading: the OTA work finds its place by the "ota" section */
   readonly section?: 'nodes' | 'attributes' | 'ota' | 'problems';
+  /** cells to indent the lines a long text wraps onto (default: under the label of a summary line) */
+  readonly hang?: number;
 }
 
+/** A value longer than this is shown up to here, with how much more there is and where to read it. */
+const MAX_VALUE = 1024;
+
 const safe = (text: string | undefined, max = 200) => truncate(printable(text ?? ''), max);
-const label = (name: string) => name.padEnd(11);
+const LABEL = 11;
+const label = (name: string) => name.padEnd(LABEL);
+
+function longValue(value: string, key: string): string {
+  if (value.length <= MAX_VALUE) return printable(value);
+  return `${truncate(printable(value.slice(0, MAX_VALUE + 1)), MAX_VALUE)} (${count(value.length - MAX_VALUE)} more characters: GET /api/devices/${printable(key)})`;
+}
 
 /**
  * Everything known about one device, as lines: summary, nodes with their properties (live values and
@@ -50,21 +62,21 @@ export function detailLines(d: DeviceDetail, now: number, otaHistory: readonly D
   if (d.nodes.length === 0) lines.push({text: '  none published', tone: 'muted'});
   for (const node of d.nodes) {
     const about = [node.name, node.type && `(${node.type})`, node.array && `array ${node.array}`].filter(Boolean).map(s => safe(s as string, 40)).join(' ');
-    lines.push({text: `  ${safe(node.id, 40)}${about ? `  ${about}` : ''}`, bold: true});
+    lines.push({text: `  ${safe(node.id, 40)}${about ? `  ${about}` : ''}`, bold: true, hang: 4});
     for (const p of node.properties) {
-      const value = p.value === undefined ? '—' : `${safe(p.value, 60)}${p.unit ? ` ${safe(p.unit, 12)}` : ''}`;
+      const value = p.value === undefined ? '—' : `${longValue(p.value, d.key)}${p.unit ? ` ${safe(p.unit, 12)}` : ''}`;
       const meta = [p.datatype && safe(p.datatype, 12), p.settable && 'settable', p.retained === false && 'not retained', p.format && `format ${safe(p.format, 30)}`,
         p.name && p.name !== p.id && safe(p.name, 30)].filter(Boolean).join('  ');
-      lines.push({text: `    ${safe(p.id, 24).padEnd(16)} ${value.padEnd(20)} ${meta}`});
+      lines.push({text: `    ${padCells(safe(p.id, 24), 16)} ${padCells(value, 20)} ${meta}`, hang: 6});
     }
   }
   lines.push({text: '── Attributes as received', bold: true, section: 'attributes'});
   for (const [path, value] of Object.entries(d.attributes).sort(([a], [b]) => a.localeCompare(b))) {
-    lines.push({text: `  ${safe(path, 40).padEnd(30)} ${safe(value, 160)}`});
+    lines.push({text: `  ${padCells(safe(path, 40), 30)} ${longValue(value, d.key)}`, hang: 33});
   }
   if (d.problems.length > 0) {
     lines.push({text: '── Problems', bold: true, section: 'problems', tone: 'warn'});
-    for (const problem of d.problems) lines.push({text: `  ${safe(problem, 200)}`, tone: 'warn'});
+    for (const problem of d.problems) lines.push({text: `  ${longValue(problem, d.key)}`, tone: 'warn', hang: 4});
   }
   return lines;
 }

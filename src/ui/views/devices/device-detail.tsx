@@ -5,7 +5,8 @@ import {useEngine} from '../../context.js';
 import {usePersistentState} from '../../context.js';
 import {useKeyLayer} from '../../keyboard.js';
 import {toneColor} from '../../theme.js';
-import {detailLines} from './detail-lines.js';
+import {detailLines, type DetailLine} from './detail-lines.js';
+import {wrap} from '../../cells.js';
 import {otaHistoryLines} from './ota-history.js';
 
 export interface DeviceDetailProps {
@@ -14,19 +15,20 @@ export interface DeviceDetailProps {
   readonly record: DeviceRecord | undefined;
   readonly now: number;
   readonly height: number;
+  readonly width: number;
   readonly isActive: boolean;
   readonly onBack: () => void;
 }
 
 /** The detail of one device, live (rebuilt when its record changes), scrolled with the list keys. */
-export function DeviceDetailView({deviceKey, record, now, height, isActive, onBack}: DeviceDetailProps) {
+export function DeviceDetailView({deviceKey, record, now, height, width, isActive, onBack}: DeviceDetailProps) {
   const engine = useEngine();
   const [offset, setOffset] = usePersistentState('devices.detailOffset', 0);
   // the record changes whenever anything about the device does: rebuild then (and once a second for ages)
   const lines = useMemo(() => {
     const detail = record ? engine.inventory.detail(deviceKey) : undefined;
-    return detail ? detailLines(detail, now, otaHistoryLines(engine, deviceKey, now)) : null;
-  }, [engine, deviceKey, record, now]);
+    return detail ? screenLines(detailLines(detail, now, otaHistoryLines(engine, deviceKey, now)), width) : null;
+  }, [engine, deviceKey, record, now, width]);
   const budget = Math.max(1, height - 1);
   const maxOffset = Math.max(0, (lines?.length ?? 0) - budget);
   const at = Math.min(offset, maxOffset);
@@ -48,7 +50,7 @@ export function DeviceDetailView({deviceKey, record, now, height, isActive, onBa
   if (!lines) {
     return (
       <Box flexDirection="column" height={height}>
-        <Text color="yellow" wrap="truncate-end">This device is no longer in the inventory (forgotten, or removed by its owner). Esc goes back to the list.</Text>
+        <Text color={toneColor('warn')} wrap="truncate-end">This device is no longer in the inventory (forgotten, or removed by its owner). Esc goes back to the list.</Text>
       </Box>
     );
   }
@@ -59,7 +61,15 @@ export function DeviceDetailView({deviceKey, record, now, height, isActive, onBa
       {visible.map((line, i) => (
         <Text key={i} wrap="truncate-end" bold={line.bold} color={line.tone ? toneColor(line.tone) : undefined}>{line.text || ' '}</Text>
       ))}
-      <Text color="gray" wrap="truncate-end">{more > 0 ? `↓ ${more} more line${more === 1 ? '' : 's'} (j/k, PgDn)` : at > 0 ? '(end)' : ' '}</Text>
+      <Text color={toneColor('muted')} wrap="truncate-end">{more > 0 ? `↓ ${more} more line${more === 1 ? '' : 's'} (j/k, PgDn)` : at > 0 ? '(end)' : ' '}</Text>
     </Box>
   );
+}
+
+/** The detail as screen lines: long texts wrapped at the width under their label, never cut. */
+export function screenLines(lines: readonly DetailLine[], width: number): DetailLine[] {
+  return lines.flatMap(line => {
+    const parts = wrap(line.text, width, ' '.repeat(Math.min(line.hang ?? 11, Math.floor(width / 2))));
+    return parts.length === 1 ? [line] : parts.map(text => ({...line, text}));
+  });
 }

@@ -1,24 +1,29 @@
 import {memo} from 'react';
 import {Text} from 'ink';
 import type {DeviceRecord} from '../../../engine/inventory/types.js';
-import {colors} from '../../theme.js';
-import {colorsOn, dim, paint} from './ansi.js';
-import {columnText, type Layout} from './columns.js';
+import {fit, padCells} from '../../cells.js';
+import {colorsOn, SORT_MARK, toneColor} from '../../theme.js';
+import {dim, paint} from './ansi.js';
+import {columnText, LEAD_WIDTH, UPDATE_WIDTH, type Layout} from './columns.js';
 import {signalBar, stateLook} from './format.js';
 import type {SortColumn} from './sort-keys.js';
 
-/** The column titles, with ▲/▼ on the sort column. */
-export function TableHeader({layout, sort, desc}: {readonly layout: Layout; readonly sort: SortColumn; readonly desc: boolean}) {
-  const arrow = desc ? '▼' : '▲';
-  const lead = `  ${sort === 'state' ? arrow : 'S'} ${sort === 'signal' ? `SIG${arrow}` : 'SIG '} `;
-  let text = lead;
+/** The column titles, each with a sort mark (˄ ˅) beside the title of the sort column. */
+export function headerText(layout: Layout, sort: SortColumn, desc: boolean): string {
+  const mark = desc ? SORT_MARK.desc : SORT_MARK.asc;
+  const titled = (id: SortColumn, title: string) => (id === sort ? `${title}${mark}` : title);
+  let text = padCells(`  ${titled('state', 'S')}`, 5) + padCells(titled('signal', 'SIG'), LEAD_WIDTH - 5);
+  const update = padCells(titled('update', '↑'), UPDATE_WIDTH);
   for (const {column, width} of layout.columns) {
-    const title = column.id === sort ? `${column.title}${arrow}` : column.title;
-    text += `${column.align === 'right' ? title.padStart(width) : title.padEnd(width)} `;
-    if (column.id === 'version') text += sort === 'update' ? `${arrow} ` : '↑ ';
+    text += `${fit(titled(column.id, column.title), width, column.align)} `;
+    if (column.id === 'version') text += update;
   }
-  if (!layout.columns.some(c => c.column.id === 'version')) text += sort === 'update' ? `${arrow} ` : '↑ ';
-  return <Text bold color={colors.muted} wrap="truncate-end">{text}</Text>;
+  if (!layout.columns.some(c => c.column.id === 'version')) text += update;
+  return text;
+}
+
+export function TableHeader({layout, sort, desc}: {readonly layout: Layout; readonly sort: SortColumn; readonly desc: boolean}) {
+  return <Text bold color={toneColor('muted')} wrap="truncate-end">{headerText(layout, sort, desc)}</Text>;
 }
 
 export interface RowProps {
@@ -34,22 +39,22 @@ export function rowText(record: DeviceRecord, layout: Layout, marked: boolean, c
   const bar = signalBar(record.signal);
   const faint = !record.confirmed;
   const update = paint(record.updateAvailable ? '↑' : ' ', 'warn', color, true);
-  let text = `${paint(marked ? '✓' : ' ', 'marked', color, true)} ${paint(look.glyph, look.tone, color)} ${paint(bar.text, bar.tone, color)} `;
+  let text = `${paint(marked ? '✓' : ' ', 'marked', color, true)} ${paint(look.glyph, look.tone, color)}  ${paint(bar.text, bar.tone, color)} `;
   let cells = '';
   let updateShown = false;
   for (const {column, width} of layout.columns) {
     cells += `${columnText(record, column, width)} `;
     if (column.id === 'version') {
-      text += `${dim(cells, faint && color)}${update} `;
+      text += `${faint ? dim(cells) : cells}${update}  `;
       cells = '';
       updateShown = true;
     }
   }
-  text += dim(cells, faint && color);
+  text += faint ? dim(cells) : cells;
   return updateShown ? text : `${text}${update}`;
 }
 
-/** One device: a single Text; memoised so unchanged rows cost nothing. */
+/** One device: a single Text; memoised so unchanged rows cost nothing. The cursor row is inverse video. */
 export const DeviceRow = memo(function DeviceRow({record, layout, selected, marked}: RowProps) {
   return <Text wrap="truncate-end" inverse={selected}>{rowText(record, layout, marked)}</Text>;
 });

@@ -4,9 +4,9 @@ import type {DashboardSnapshot} from '../../../store/dashboard-store.js';
 import {isEmptyFilter, parseFilter} from '../../../engine/inventory/filter.js';
 import {useEngine, usePersistentState, useSnapshot} from '../../context.js';
 import {useKeyLayer} from '../../keyboard.js';
-import {Confirm} from '../../components/confirm.js';
+import {Confirm, confirmHeight} from '../../components/confirm.js';
 import type {ViewProps} from '../types.js';
-import {layoutFor} from './columns.js';
+import {contentWidths, layoutFor} from './columns.js';
 import {DeviceDetailView} from './device-detail.js';
 import {DeviceRow, TableHeader} from './device-table.js';
 import {FilterPrompt} from './filter-prompt.js';
@@ -16,6 +16,7 @@ import {statusLine, emptyMessage} from './status-line.js';
 import {printable} from '../../../engine/util/text.js';
 import {UpdateDialog} from '../update/update-dialog.js';
 import {useNavigate} from '../../navigation.js';
+import {toneColor} from '../../theme.js';
 
 export function devicesTabLabel(snapshot: DashboardSnapshot): string {
   return `Devices ${snapshot.devices.online}/${snapshot.devices.total}`;
@@ -62,12 +63,15 @@ export function DevicesView({height, width, isActive}: ViewProps) {
   const selection = useMemo(() => selectRows(previous.current, devices.devices, query), [devices.devices, query]);
   previous.current = selection;
   const rows = selection.rows;
-  const layout = useMemo(() => layoutFor(width), [width]);
+  // widths follow the widest values of the rows shown (each record is measured once)
+  const widest = useMemo(() => contentWidths(rows).join(','), [rows]);
+  const layout = useMemo(() => layoutFor(width, widest.split(',').map(Number)), [width, widest]);
 
   // the cursor follows its device through sorting and updates; if the device goes, it stays in place
   const found = cursor.key === null ? undefined : selection.index.get(cursor.key);
   const index = rows.length === 0 ? 0 : Math.min(found ?? cursor.index, rows.length - 1);
-  const dialogLines = confirm ? 5 : 0;
+  const forgetText = confirm ? forgetQuestion(confirm, engine.inventory.get(confirm)?.online ?? false) : null;
+  const dialogLines = forgetText ? confirmHeight(forgetText.question, forgetText.detail, width) : 0;
   const budget = Math.max(1, height - 2 - dialogLines);
   let top = Math.min(offset, Math.max(0, rows.length - budget));
   if (index < top) top = index;
@@ -179,7 +183,7 @@ export function DevicesView({height, width, isActive}: ViewProps) {
 
   if (inDetail) {
     const record = engine.inventory.get(detailKey);
-    return <DeviceDetailView deviceKey={detailKey} record={record} now={snapshot.now} height={height} isActive={isActive} onBack={() => setDetailKey(null)} />;
+    return <DeviceDetailView deviceKey={detailKey} record={record} now={snapshot.now} height={height} width={width} isActive={isActive} onBack={() => setDetailKey(null)} />;
   }
 
   const forget = (key: string) => {
@@ -210,7 +214,6 @@ export function DevicesView({height, width, isActive}: ViewProps) {
       </Box>
     );
   }
-  const confirmRecord = confirm ? engine.inventory.get(confirm) : undefined;
   const visible = rows.slice(top, top + budget);
   const empty = rows.length === 0 ? emptyMessage(engine, devices, filter.text, filter.invert) : null;
   return (
@@ -227,21 +230,29 @@ export function DevicesView({height, width, isActive}: ViewProps) {
           }}
         />
       ) : (
-        <Text wrap="truncate-end" color="gray">{statusLine(devices, rows.length, filter, sort, marks.size, top, visible.length)}</Text>
+        <Text wrap="truncate-end" color={toneColor('muted')}>{statusLine(devices, rows.length, filter, sort, marks.size, top, visible.length)}</Text>
       )}
       <TableHeader layout={layout} sort={sort.column} desc={sort.desc} />
-      {empty ? <Text wrap="truncate-end" color="yellow">{empty}</Text> : null}
+      {empty ? <Text wrap="truncate-end" color={toneColor('warn')}>{empty}</Text> : null}
       {visible.map((record, i) => (
         <DeviceRow key={record.key} record={record} layout={layout} selected={top + i === index} marked={marks.has(record.key)} />
       ))}
-      {confirm ? (
+      {confirm && forgetText ? (
         <Confirm
-          question={`Forget ${printable(confirm)}? Its retained topics are cleared on the broker.`}
-          detail={confirmRecord?.online ? 'It is online: if it keeps running it will announce itself again.' : 'It disappears from the inventory; a device that publishes again comes back.'}
+          question={forgetText.question}
+          detail={forgetText.detail}
+          width={width}
           onConfirm={() => forget(confirm)}
           onCancel={() => setConfirm(null)}
         />
       ) : null}
     </Box>
   );
+}
+
+function forgetQuestion(key: string, online: boolean): {question: string; detail: string} {
+  return {
+    question: `Forget ${printable(key)}? Its retained topics are cleared on the broker.`,
+    detail: online ? 'It is online: if it keeps running it will announce itself again.' : 'It disappears from the inventory; a device that publishes again comes back.',
+  };
 }

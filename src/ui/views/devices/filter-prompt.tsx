@@ -2,6 +2,7 @@ import {useRef} from 'react';
 import {Text} from 'ink';
 import {printable} from '../../../engine/util/text.js';
 import {useKeyLayer} from '../../keyboard.js';
+import {toneColor} from '../../theme.js';
 
 /**
  * The `/` filter line. It filters as you type; Enter keeps the filter, Esc puts back the one from
@@ -41,10 +42,10 @@ export function FilterPrompt({value, onChange, onDone, onCancel, width}: {
   const room = Math.max(10, width - 4);
   return (
     <Text wrap="truncate-end">
-      <Text color="cyan" bold>/</Text>
+      <Text color={toneColor('accent')} bold>/</Text>
       <Text>{shown.length > room ? `…${shown.slice(-room)}` : shown}</Text>
       <Text inverse> </Text>
-      <Text color="gray">{hint}</Text>
+      <Text color={toneColor('muted')}>{hint}</Text>
     </Text>
   );
 }

@@ -1,5 +1,5 @@
 import type {DeviceRecord, DeviceState} from '../../../engine/inventory/types.js';
-import {humanDuration, printable, truncate} from '../../../engine/util/text.js';
+import {humanDuration} from '../../../engine/util/text.js';
 import type {Tone} from '../../theme.js';
 
 /**
@@ -31,12 +31,6 @@ export function signalBar(signal: number | undefined): {text: string; tone: Tone
   const s = Math.max(0, Math.min(100, signal));
   const lit = s >= 80 ? 4 : s >= 60 ? 3 : s >= 35 ? 2 : s > 0 ? 1 : 0;
   return {text: BARS.slice(0, lit).join('') + '·'.repeat(4 - lit), tone: s >= 60 ? 'ok' : s >= 35 ? 'warn' : 'error'};
-}
-
-/** Untrusted text, made safe and cut to a width. */
-export function cell(text: string | undefined, width: number): string {
-  const safe = printable(text ?? '');
-  return truncate(safe, width).padEnd(width);
 }
 
 export function uptimeText(seconds: number | undefined): string {

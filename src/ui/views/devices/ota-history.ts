@@ -1,12 +1,8 @@
 import type {Engine} from '../../../engine/engine.js';
 import {percent} from '../../../engine/ota/job.js';
-import {humanDuration, printable, truncate} from '../../../engine/util/text.js';
+import {humanDuration, printable} from '../../../engine/util/text.js';
 import type {DetailLine} from './detail-lines.js';
-
-const when = (time: number) => {
-  const d = new Date(time);
-  return `${d.toISOString().slice(0, 10)} ${d.toTimeString().slice(0, 5)}`;
-};
+import {dateTime} from '../../time.js';
 
 /**
  * The device's OTA history in its detail: the job running now (if any), then the finished updates,
@@ -18,15 +14,15 @@ export function otaHistoryLines(engine: Engine, deviceKey: string, _now: number)
   if (active) {
     const pct = percent(active);
     const why = active.state === 'waiting' && active.waitingFor ? `: ${active.waitingFor}` : pct !== undefined ? ` ${pct}%` : '';
-    lines.push({text: `  now      ${active.id} → ${printable(active.firmware.name)} ${printable(active.firmware.version)}: ${active.state}${printable(why)}`, tone: 'info'});
+    lines.push({text: `  now      ${active.id} → ${printable(active.firmware.name)} ${printable(active.firmware.version)}: ${active.state}${printable(why)}`, tone: 'info', hang: 11});
   }
   const history = engine.ota.historyFor(deviceKey);
   if (history.length === 0 && !active) return [{text: '  no updates by homie-ota yet (u in the list updates this device)', tone: 'muted'}];
   for (const h of history) {
     const took = h.durationMs !== undefined ? ` in ${humanDuration(h.durationMs / 1000)}` : '';
     const tone = h.result === 'done' ? 'ok' : h.result === 'failed' ? 'error' : 'muted';
-    const error = h.error ? `: ${truncate(printable(h.error), 120)}` : '';
-    lines.push({text: `  ${when(h.time)}  ${printable(h.from)} → ${printable(h.to)}  ${h.result}${took}${error}  (${h.jobId})`, tone});
+    const error = h.error ? `: ${printable(h.error)}` : '';
+    lines.push({text: `  ${dateTime(h.time)}  ${printable(h.from)} → ${printable(h.to)}  ${h.result}${took}${error}  (${h.jobId})`, tone, hang: 4});
   }
   return lines;
 }

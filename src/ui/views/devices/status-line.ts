@@ -3,6 +3,7 @@ import {printable, truncate} from '../../../engine/util/text.js';
 import type {InventorySlice} from '../../../store/inventory-slice.js';
 import {count, UNCONFIRMED_GLYPH} from './format.js';
 import type {SortColumn} from './sort-keys.js';
+import {SORT_MARK} from '../../theme.js';
 
 /** The line above the table: counts, filter, sort, marks, where the list is, and discovery progress. */
 export function statusLine(
@@ -21,7 +22,7 @@ export function statusLine(
   else if (d.phase === 'discovering') parts.push('discovering…');
   else if (d.phase === 'loading' && d.completedAt === undefined) parts.push(`loading ${count(d.subscribed)}/${count(d.subscribed + d.queued)}`);
   if (filter.text || filter.invert) parts.push(`filter ${filter.invert ? 'NOT ' : ''}"${truncate(printable(filter.text), 30)}": ${count(shown)} shown`);
-  parts.push(`sort ${sort.column} ${sort.desc ? '▼' : '▲'}`);
+  parts.push(`sort ${sort.column} ${sort.desc ? SORT_MARK.desc : SORT_MARK.asc}`);
   if (marked > 0) parts.push(`${count(marked)} marked`);
   if (shown > visible && visible > 0) parts.push(`${count(top + 1)}-${count(top + visible)} of ${count(shown)}`);
   return parts.join(' · ');

@@ -1,6 +1,7 @@
 import React, {useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import {useKeyLayer} from '../../keyboard.js';
+import {toneColor} from '../../theme.js';
 
 /**
  * A one-line editor for a firmware description, as a modal key layer: letters typed here never reach
@@ -69,12 +70,12 @@ export function DescriptionPrompt({label, initial, width, onSave, onCancel}: {
   const shown = value.slice(start, start + room);
   const at = cursor - start;
   return (
-    <Box flexDirection="column" borderStyle="round" borderColor="cyan" paddingX={1}>
+    <Box flexDirection="column" borderStyle="round" borderColor={toneColor('accent')} paddingX={1}>
       <Text wrap="truncate-end" bold>{label}</Text>
       <Text wrap="truncate-end">
-        <Text color="cyan">› </Text>{start > 0 ? '…' : ''}{shown.slice(0, at)}<Text inverse>{shown[at] ?? ' '}</Text>{shown.slice(at + 1)}
+        <Text color={toneColor('accent')}>› </Text>{start > 0 ? '…' : ''}{shown.slice(0, at)}<Text inverse>{shown[at] ?? ' '}</Text>{shown.slice(at + 1)}
       </Text>
-      <Text wrap="truncate-end" color="gray">Enter saves (empty removes it) · Esc cancels</Text>
+      <Text wrap="truncate-end" color={toneColor('muted')}>Enter saves (empty removes it) · Esc cancels</Text>
     </Box>
   );
 }

@@ -2,6 +2,9 @@ import React from 'react';
 import {Box, Text} from 'ink';
 import {humanBytes, printable} from '../../../engine/util/text.js';
 import type {FirmwareRow} from '../../../store/firmware-slice.js';
+import {wrap} from '../../cells.js';
+import {toneColor} from '../../theme.js';
+import {dateTime} from '../../time.js';
 
 /**
  * Everything known about one firmware file, as label/value lines, cut to the height it is given.
@@ -17,7 +20,7 @@ export function detailLines(row: FirmwareRow, path: string, devices: readonly st
     ['Compressed', r.gzip ? `gzip (inflated image MD5 ${r.imageMd5 ?? '?'}); ESP8266 with core 2.7.0+, HTTP only` : 'no'],
     ['MD5', r.md5],
     ['SHA-256', r.sha256],
-    ['Added', new Date(r.added).toLocaleString('en-GB')],
+    ['Added', dateTime(r.added)],
   ];
   if (r.brand) lines.push(['Brand', r.brand]);
   if (r.app) lines.push(['ESP-IDF app', `${r.app.projectName} ${r.app.appVersion}, IDF ${r.app.idfVersion}, built ${r.app.built}`]);
@@ -27,6 +30,14 @@ export function detailLines(row: FirmwareRow, path: string, devices: readonly st
   return lines.map(([label, value]) => [label, printable(value)]);
 }
 
+const LABEL = 12;
+
+/** The detail as screen lines: values wrapped under their label, never cut; the label column muted. */
+export function detailScreenLines(lines: ReadonlyArray<[string, string]>, width: number): Array<{label: string; text: string}> {
+  const indent = ' '.repeat(LABEL);
+  return lines.flatMap(([label, value]) => wrap(value, Math.max(10, width - LABEL)).map((text, i) => ({label: i === 0 ? label.padEnd(LABEL) : indent, text})));
+}
+
 export function FirmwareDetail({row, path, devices, height, width}: {
   readonly row: FirmwareRow;
   readonly path: string;
@@ -34,12 +45,16 @@ export function FirmwareDetail({row, path, devices, height, width}: {
   readonly height: number;
   readonly width: number;
 }) {
-  const lines = detailLines(row, path, devices).slice(0, Math.max(1, height));
+  const all = detailScreenLines(detailLines(row, path, devices), width);
+  const room = Math.max(1, height);
+  const lines = all.length > room ? all.slice(0, room - 1) : all;
+  const hidden = all.length - lines.length;
   return (
     <Box flexDirection="column" height={height} width={width}>
-      {lines.map(([label, value], i) => (
-        <Text key={i} wrap="truncate-end"><Text color="gray">{label.padEnd(12)}</Text>{value}</Text>
+      {lines.map((line, i) => (
+        <Text key={i} wrap="truncate-end"><Text color={toneColor('muted')}>{line.label}</Text>{line.text}</Text>
       ))}
+      {hidden > 0 ? <Text wrap="truncate-end" color={toneColor('muted')}>{`… ${hidden} more line${hidden === 1 ? '' : 's'}: a taller terminal shows them, GET /api/firmware/${printable(row.record.name)}/${printable(row.record.version)} has all`}</Text> : null}
     </Box>
   );
 }

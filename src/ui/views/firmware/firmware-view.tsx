@@ -1,16 +1,18 @@
 import React, {useMemo, useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {DashboardSnapshot} from '../../../store/dashboard-store.js';
-import type {FirmwareRow} from '../../../store/firmware-slice.js';
+import type {FirmwareRow, FirmwareSlice} from '../../../store/firmware-slice.js';
 import {humanBytes, printable} from '../../../engine/util/text.js';
 import {useEngine, usePersistentState, useSnapshot} from '../../context.js';
 import {useKeyLayer} from '../../keyboard.js';
-import {Confirm} from '../../components/confirm.js';
+import {Confirm, confirmHeight} from '../../components/confirm.js';
+import {flow} from '../../cells.js';
+import {toneColor} from '../../theme.js';
 import type {ViewProps} from '../types.js';
 import {DescriptionPrompt} from './description-prompt.js';
 import {FirmwareDetail} from './firmware-detail.js';
 import {headerLine, rowLine, tableLayout} from './format.js';
-import {StatusLines, statusLines, type Flash} from './status-lines.js';
+import {StatusLines, statusLines, wrapStatus, type Flash} from './status-lines.js';
 
 export function firmwareTabLabel(snapshot: DashboardSnapshot): string {
   return `Firmware ${snapshot.firmware.total}`;
@@ -18,7 +20,8 @@ export function firmwareTabLabel(snapshot: DashboardSnapshot): string {
 
 type Mode = {kind: 'list'} | {kind: 'detail'} | {kind: 'edit'; row: FirmwareRow} | {kind: 'delete'; row: FirmwareRow};
 
-const DIALOG_LINES = 5;
+/** the description prompt: border, label, line, hint */
+const EDIT_LINES = 5;
 
 /**
  * The Firmware view (view 2): the store grouped by name, newest version first, how many devices run
@@ -36,10 +39,13 @@ export function FirmwareView({height, width, isActive}: ViewProps) {
   const found = rows.findIndex(r => r.record.file === cursorFile);
   const cursor = rows.length === 0 ? -1 : found >= 0 ? found : 0;
   const current = cursor >= 0 ? rows[cursor] : undefined;
-  const status = statusLines(firmware, flash, now);
-  const dialog = mode.kind === 'edit' || mode.kind === 'delete' ? DIALOG_LINES : 0;
-  const bottom = Math.min(status.length, Math.max(0, height - 4 - dialog));
-  const listHeight = Math.max(1, height - 2 - bottom - dialog);
+  // where to drop files and how to upload are shown whole, wrapped: a cut path cannot be copied
+  const summary = flow(summaryParts(firmware, rows.length).map(part => printable(part)), width);
+  const status = wrapStatus(statusLines(firmware, flash, now), width);
+  const deleting = mode.kind === 'delete' ? deleteQuestion(mode.row) : null;
+  const dialog = mode.kind === 'edit' ? EDIT_LINES : deleting ? confirmHeight(deleting.question, deleting.detail, width) : 0;
+  const bottom = Math.min(status.length, Math.max(0, height - summary.length - 3 - dialog));
+  const listHeight = Math.max(1, height - summary.length - 1 - bottom - dialog);
 
   // keys can arrive faster than React redraws: each move starts from the last move, not the last render
   const cursorRef = useRef(cursor);
@@ -98,19 +104,15 @@ export function FirmwareView({height, width, isActive}: ViewProps) {
     );
   };
 
-  const summary = rows.length === 0
-    ? '0 firmware files'
-    : `${firmware.total} firmware files, ${firmware.names} names · ${firmware.watching ? `drop .bin files into ${firmware.root}` : 'folder not watched (OTA_WATCH off)'} · upload: curl -F upload=@x.bin ${firmware.uploadUrl}`;
-
   const body = rows.length === 0
-    ? <EmptyStore root={firmware.root} uploadUrl={firmware.uploadUrl} watching={firmware.watching} height={listHeight + 1} />
+    ? <EmptyStore root={firmware.root} uploadUrl={firmware.uploadUrl} watching={firmware.watching} height={listHeight + 1} width={width} />
     : mode.kind === 'detail' && current
       ? <FirmwareDetail row={current} path={engine.firmware.pathOf(current.record)} devices={devicesOf} height={listHeight + 1} width={width} />
       : <FirmwareList rows={rows} cursor={cursor} height={listHeight} width={width} now={now} />;
 
   return (
     <Box flexDirection="column" height={height}>
-      <Text wrap="truncate-end" color="gray">{printable(summary)}</Text>
+      {summary.map((line, i) => <Text key={i} wrap="truncate-end" color={toneColor('muted')}>{line}</Text>)}
       {body}
       {mode.kind === 'edit' ? (
         <DescriptionPrompt
@@ -121,10 +123,11 @@ export function FirmwareView({height, width, isActive}: ViewProps) {
           onCancel={back}
         />
       ) : null}
-      {mode.kind === 'delete' ? (
+      {mode.kind === 'delete' && deleting ? (
         <Confirm
-          question={`Delete ${mode.row.record.file}?`}
-          detail={`${humanBytes(mode.row.record.size)}; ${mode.row.devices} device(s) run it; the file and its description are removed for good`}
+          question={deleting.question}
+          detail={deleting.detail}
+          width={width}
           tone="error"
           onConfirm={() => confirmDelete(mode.row)}
           onCancel={back}
@@ -136,18 +139,34 @@ export function FirmwareView({height, width, isActive}: ViewProps) {
 }
 
 /** What a user with an empty store needs: the two ways to add firmware, and where names come from. */
-function EmptyStore({root, uploadUrl, watching, height}: {readonly root: string; readonly uploadUrl: string; readonly watching: boolean; readonly height: number}) {
+function EmptyStore({root, uploadUrl, watching, height, width}: {readonly root: string; readonly uploadUrl: string; readonly watching: boolean; readonly height: number; readonly width: number}) {
   const lines = [
-    'No firmware yet. To add one:',
-    watching ? `  • copy the compiled .bin into ${root} (any file name; it is filed as name-version.bin)` : `  • copy it into ${root} as <name>-<version>.bin (the folder is not watched: OTA_WATCH is off)`,
-    `  • or upload it:  curl -F upload=@firmware.bin -F description="what changed" ${uploadUrl}`,
-    'Name and version come from Homie_setFirmware("name", "1.0.0") in the sketch.',
-  ].slice(0, Math.max(1, height));
+    ['No firmware yet. To add one:'],
+    watching ? ['  • copy the compiled .bin into', root, '(any file name; it is filed as name-version.bin)'] : ['  • copy it into', root, 'as <name>-<version>.bin (the folder is not watched: OTA_WATCH is off)'],
+    ['  • or upload it:', `curl -F upload=@firmware.bin -F description="what changed" ${uploadUrl}`],
+    ['Name and version come from Homie_setFirmware("name", "1.0.0") in the sketch.'],
+  ].flatMap(parts => flow(parts.map(part => printable(part)), width, ' ', '    ')).slice(0, Math.max(1, height));
   return (
     <Box flexDirection="column" height={height}>
-      {lines.map((line, i) => <Text key={i} wrap="truncate-end" color={i === 0 ? undefined : 'gray'}>{printable(line)}</Text>)}
+      {lines.map((line, i) => <Text key={i} wrap="truncate-end" color={i === 0 ? undefined : toneColor('muted')}>{line}</Text>)}
     </Box>
   );
+}
+
+function summaryParts(firmware: FirmwareSlice, count: number): string[] {
+  if (count === 0) return ['0 firmware files'];
+  return [
+    `${firmware.total} firmware files, ${firmware.names} names`,
+    firmware.watching ? `drop .bin files into ${firmware.root}` : 'folder not watched (OTA_WATCH off)',
+    `upload: curl -F upload=@x.bin ${firmware.uploadUrl}`,
+  ];
+}
+
+function deleteQuestion(row: FirmwareRow): {question: string; detail: string} {
+  return {
+    question: `Delete ${row.record.file}?`,
+    detail: `${humanBytes(row.record.size)}; ${row.devices} device(s) run it; the file and its description are removed for good`,
+  };
 }
 
 function FirmwareList({rows, cursor, height, width, now}: {
@@ -159,14 +178,14 @@ function FirmwareList({rows, cursor, height, width, now}: {
 }) {
   const top = Math.max(0, Math.min(cursor - Math.floor(height / 2), rows.length - height));
   const visible = rows.slice(top, top + height);
-  const layout = useMemo(() => tableLayout(rows, width), [rows, width]);
+  const layout = useMemo(() => tableLayout(rows, width, now), [rows, width, now]);
   return (
     <Box flexDirection="column" height={height + 1}>
       <Text bold wrap="truncate-end">{headerLine(layout)}</Text>
       {visible.map((row, i) => {
         const selected = top + i === cursor;
         return (
-          <Text key={row.record.file} wrap="truncate-end" inverse={selected} color={row.firstOfName ? undefined : 'gray'}>
+          <Text key={row.record.file} wrap="truncate-end" inverse={selected} color={row.firstOfName ? undefined : toneColor('muted')}>
             {rowLine(row, layout, now)}
           </Text>
         );

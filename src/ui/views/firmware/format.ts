@@ -1,4 +1,6 @@
-import {humanBytes, printable, truncate} from '../../../engine/util/text.js';
+import {humanBytes, printable} from '../../../engine/util/text.js';
+import {cellWidth, cut, fit} from '../../cells.js';
+import {dayOrClock} from '../../time.js';
 import type {FirmwareRow} from '../../../store/firmware-slice.js';
 
 /**
@@ -12,20 +14,6 @@ interface Column {
   readonly cell: (row: FirmwareRow, now: number) => string;
 }
 
-/** "14:03" today, "Mar 05" this year, "2023-03" before. */
-export function shortDate(time: number, now: number): string {
-  const d = new Date(time);
-  const n = new Date(now);
-  if (d.toDateString() === n.toDateString()) return d.toTimeString().slice(0, 5);
-  if (d.getFullYear() === n.getFullYear()) return `${d.toLocaleString('en', {month: 'short'})} ${String(d.getDate()).padStart(2, '0')}`;
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
-}
-
-function fit(text: string, width: number, right = false): string {
-  const cut = truncate(text, width);
-  return right ? cut.padStart(width) : cut.padEnd(width);
-}
-
 const COLUMNS: Record<string, Column> = {
   NAME: {title: 'NAME', cell: row => (row.firstOfName ? row.record.name : '')},
   VERSION: {title: 'VERSION', cell: row => row.record.version},
@@ -33,7 +21,7 @@ const COLUMNS: Record<string, Column> = {
   CHIP: {title: 'CHIP', cell: row => row.record.chip},
   GZ: {title: 'GZ', cell: row => (row.record.gzip ? 'gz' : '')},
   MD5: {title: 'MD5', cell: row => row.record.md5.slice(0, 8)},
-  ADDED: {title: 'ADDED', cell: (row, now) => shortDate(row.record.added, now)},
+  ADDED: {title: 'ADDED', cell: (row, now) => dayOrClock(row.record.added, now)},
   DEVS: {title: 'DEVS', right: true, cell: row => String(row.devices)},
 };
 
@@ -45,12 +33,14 @@ export interface TableLayout {
 }
 
 /** Column widths for these rows at this terminal width; narrow terminals drop MD5 and date, then chip. */
-export function tableLayout(rows: readonly FirmwareRow[], width: number): TableLayout {
-  const longest = (pick: (row: FirmwareRow) => string, min: number, max: number) => Math.max(min, Math.min(max, Math.max(0, ...rows.map(r => pick(r).length))));
+export function tableLayout(rows: readonly FirmwareRow[], width: number, now = Date.now()): TableLayout {
+  const longest = (pick: (row: FirmwareRow) => string, min: number, max: number) => Math.max(min, Math.min(max, Math.max(0, ...rows.map(r => cellWidth(printable(pick(r)))))));
   const widths: Record<string, number> = {
     NAME: longest(r => r.record.name, 8, 24),
     VERSION: longest(r => r.record.version, 7, 16),
-    SIZE: 9, CHIP: 8, GZ: 2, MD5: 8, ADDED: 6, DEVS: 4,
+    SIZE: 9, CHIP: 8, GZ: 2, MD5: 8, DEVS: 4,
+    // the time today (8), the date before (10)
+    ADDED: longest(r => COLUMNS.ADDED!.cell(r, now), 5, 10),
   };
   const drop = width < 56 ? ['MD5', 'ADDED', 'CHIP', 'GZ'] : width < 72 ? ['MD5', 'ADDED'] : [];
   const names = Object.keys(COLUMNS).filter(name => !drop.includes(name));
@@ -65,12 +55,12 @@ export function tableLayout(rows: readonly FirmwareRow[], width: number): TableL
 }
 
 export function headerLine(layout: TableLayout): string {
-  const cells = layout.columns.map(c => fit(c.column.title, c.width, c.column.right));
+  const cells = layout.columns.map(c => fit(c.column.title, c.width, c.column.right ? 'right' : 'left'));
   return fit(`${cells.join(' ')}${layout.description ? ' DESCRIPTION' : ''}`, layout.width);
 }
 
 export function rowLine(row: FirmwareRow, layout: TableLayout, now: number): string {
-  const cells = layout.columns.map(c => fit(printable(c.column.cell(row, now)), c.width, c.column.right));
-  const text = layout.description ? ` ${truncate(printable(row.record.description), layout.description)}` : '';
+  const cells = layout.columns.map(c => fit(printable(c.column.cell(row, now)), c.width, c.column.right ? 'right' : 'left'));
+  const text = layout.description ? ` ${cut(printable(row.record.description), layout.description)}` : '';
   return fit(`${cells.join(' ')}${text}`, layout.width);
 }

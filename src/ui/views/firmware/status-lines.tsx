@@ -3,6 +3,8 @@ import {Box, Text} from 'ink';
 import {humanBytes, printable} from '../../../engine/util/text.js';
 import type {FirmwareSlice} from '../../../store/firmware-slice.js';
 import {levelTone, toneColor, type Tone} from '../../theme.js';
+import {wrap} from '../../cells.js';
+import {clockTime} from '../../time.js';
 
 /** A message from the view itself (a refused delete, a saved description), shown for a few seconds. */
 export interface Flash {
@@ -26,7 +28,7 @@ const OUTCOME_GLYPH = {info: '✓', warn: '⚠', error: '✗'} as const;
 export function statusLines(slice: FirmwareSlice, flash: Flash | null, now: number): StatusLine[] {
   const lines: StatusLine[] = [];
   for (const outcome of slice.outcomes.slice(-2)) {
-    const time = new Date(outcome.time).toTimeString().slice(0, 8);
+    const time = clockTime(outcome.time);
     lines.push({text: `${time} ${OUTCOME_GLYPH[outcome.level]} ${printable(outcome.text)}`, tone: outcome.level === 'info' ? 'ok' : levelTone[outcome.level]});
   }
   const drops = slice.drops;
@@ -37,6 +39,11 @@ export function statusLines(slice: FirmwareSlice, flash: Flash | null, now: numb
   if (drops.length > 2) lines.push({text: `… and ${drops.length - 2} more files in the folder waiting (GET /api/firmware lists them)`, tone: 'muted'});
   if (flash && flash.until > now) lines.push({text: printable(flash.text), tone: flash.tone === 'info' ? 'ok' : flash.tone});
   return lines;
+}
+
+/** The status lines wrapped to the width (a reason is never cut), continuation lines indented. */
+export function wrapStatus(lines: readonly StatusLine[], width: number): StatusLine[] {
+  return lines.flatMap(line => wrap(line.text, width, '    ').map(text => ({text, tone: line.tone})));
 }
 
 export function StatusLines({lines}: {readonly lines: readonly StatusLine[]}) {

@@ -1,5 +1,6 @@
 import {etaSeconds, isFinal, percent, type Job, type JobState} from '../../../engine/ota/job.js';
-import {humanBytes, humanDuration, printable, truncate} from '../../../engine/util/text.js';
+import {humanBytes, humanDuration, printable} from '../../../engine/util/text.js';
+import {cut, fit} from '../../cells.js';
 import type {JobsSlice} from '../../../store/jobs-slice.js';
 import type {Tone} from '../../theme.js';
 
@@ -9,7 +10,8 @@ export const STATE_LOOK: Record<JobState, {glyph: string; tone: Tone}> = {
   sending: {glyph: '↑', tone: 'accent'},
   flashing: {glyph: '▶', tone: 'accent'},
   rebooting: {glyph: '↻', tone: 'accent'},
-  verifying: {glyph: '?', tone: 'accent'},
+  // not '?': that is a device whose state cannot be told
+  verifying: {glyph: '≟', tone: 'accent'},
   done: {glyph: '✓', tone: 'ok'},
   failed: {glyph: '✗', tone: 'error'},
   cancelled: {glyph: '–', tone: 'muted'},
@@ -75,10 +77,10 @@ export function jobRow(job: Job, c: Columns, now: number): string {
   const note = job.state === 'failed' ? job.error ?? '' : job.state === 'waiting' ? job.waitingFor ?? '' : isFinal(job) ? job.result ?? lastNote(job) : liveNote(job, now);
   return [
     job.id.padEnd(6),
-    truncate(printable(job.deviceId), c.device).padEnd(c.device),
-    truncate(printable(`${job.firmware.name} ${job.firmware.version}`), c.firmware).padEnd(c.firmware),
+    fit(printable(job.deviceId), c.device),
+    fit(printable(`${job.firmware.name} ${job.firmware.version}`), c.firmware),
     job.state.padEnd(10),
-  ].join(' ') + progress + eta.padEnd(7) + truncate(printable(note), c.note);
+  ].join(' ') + progress + eta.padEnd(7) + cut(printable(note), c.note);
 }
 
 function lastNote(job: Job): string {

@@ -3,10 +3,11 @@ import {Box, Text} from 'ink';
 import {isFinal, type Job} from '../../../engine/ota/job.js';
 import {printable} from '../../../engine/util/text.js';
 import type {DashboardSnapshot} from '../../../store/dashboard-store.js';
-import {Confirm} from '../../components/confirm.js';
+import {Confirm, confirmHeight} from '../../components/confirm.js';
 import {useEngine, usePersistentState, useSnapshot} from '../../context.js';
 import {useKeyLayer} from '../../keyboard.js';
 import {toneColor} from '../../theme.js';
+import {clockTime} from '../../time.js';
 import type {ViewProps} from '../types.js';
 import {columnsFor, headerRow, jobRow, STATE_LOOK, summaryLine} from './format.js';
 
@@ -33,7 +34,8 @@ export function QueueView({height, width, isActive}: ViewProps) {
   const index = Math.max(0, jobs.findIndex(j => j.id === selectedId));
   const selected = jobs[index];
   const activeRollouts = rollouts.filter(r => r.state === 'running' || r.state === 'paused');
-  const chrome = 2 + (activeRollouts.length > 0 ? 1 : 0) + (message ? 1 : 0) + (confirm ? 5 : 0);
+  const asked = confirm ? cancelText(confirm) : null;
+  const chrome = 2 + (activeRollouts.length > 0 ? 1 : 0) + (message ? 1 : 0) + (asked ? confirmHeight(asked.question, asked.detail, width) : 0);
   const budget = Math.max(1, height - chrome);
   const move = (to: number) => {
     const next = Math.max(0, Math.min(jobs.length - 1, to));
@@ -93,7 +95,7 @@ export function QueueView({height, width, isActive}: ViewProps) {
     <Box flexDirection="column" height={height}>
       <Text wrap="truncate-end" bold>{summaryLine(snapshot.jobs)}</Text>
       {activeRollouts.map(r => (
-        <Text key={r.id} wrap="truncate-end" color={r.state === 'paused' ? 'yellow' : 'cyan'}>
+        <Text key={r.id} wrap="truncate-end" color={toneColor(r.state === 'paused' ? 'warn' : 'accent')}>
           {`rollout ${r.id} ${r.state}: ${r.firmware.name} ${r.firmware.version} to ${printable(r.scope)}, stops after ${r.maxFailures} failure(s)${r.state === 'paused' ? ' (p resumes)' : ''}`}
         </Text>
       )).slice(0, 1)}
@@ -109,10 +111,11 @@ export function QueueView({height, width, isActive}: ViewProps) {
         );
       })}
       {message ? <Text wrap="truncate-end" color={toneColor('warn')}>{message}</Text> : null}
-      {confirm ? (
+      {confirm && asked ? (
         <Confirm
-          question={`Cancel ${confirm.id}: ${confirm.deviceId} → ${confirm.firmware.name} ${confirm.firmware.version}?`}
-          detail={confirm.rolloutId ? `It belongs to rollout ${confirm.rolloutId}; p pauses the whole rollout instead.` : undefined}
+          question={asked.question}
+          detail={asked.detail}
+          width={width}
           onConfirm={() => {
             setMessage(engine.ota.cancel(confirm.id).message);
             setConfirm(null);
@@ -122,6 +125,13 @@ export function QueueView({height, width, isActive}: ViewProps) {
       ) : null}
     </Box>
   );
+}
+
+function cancelText(job: Job): {question: string; detail: string | undefined} {
+  return {
+    question: `Cancel ${job.id}: ${printable(job.deviceId)} → ${job.firmware.name} ${job.firmware.version}?`,
+    detail: job.rolloutId ? `It belongs to rollout ${job.rolloutId}; p pauses the whole rollout instead.` : undefined,
+  };
 }
 
 function JobTimeline({job, height}: {readonly job: Job | undefined; readonly height: number}) {
@@ -140,7 +150,7 @@ function JobTimeline({job, height}: {readonly job: Job | undefined; readonly hei
       <Text color={toneColor('muted')}>Timeline</Text>
       {entries.map((e, i) => (
         <Text key={`${e.time}-${i}`} wrap="truncate-end">
-          <Text color={toneColor('muted')}>{new Date(e.time).toTimeString().slice(0, 8)} </Text>
+          <Text color={toneColor('muted')}>{clockTime(e.time)} </Text>
           <Text color={toneColor(STATE_LOOK[e.state].tone)}>{e.state.padEnd(10)}</Text>
           {printable(e.note ?? '')}
         </Text>

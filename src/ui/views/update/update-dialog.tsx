@@ -6,6 +6,8 @@ import {useEngine} from '../../context.js';
 import {useKeyLayer} from '../../keyboard.js';
 import {firmwareChoices, summary, type FirmwareChoice} from './choices.js';
 import {planUpdate} from '../../../engine/ota/plan.js';
+import {toneColor, type Tone} from '../../theme.js';
+import {fit, wrap} from '../../cells.js';
 
 export interface UpdateDialogProps {
   readonly devices: readonly DeviceRecord[];
@@ -71,40 +73,45 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
   const canaryOf = (c: FirmwareChoice) => devices.find(d => planUpdate(d, c.firmware, {allowNameChange: devices.length === 1}).kind === 'go');
   if (choices.length === 0) {
     return (
-      <Box flexDirection="column" borderStyle="round" borderColor="yellow" paddingX={1} width={width}>
+      <Box flexDirection="column" borderStyle="round" borderColor={toneColor('warn')} paddingX={1} width={width}>
         <Text bold>Update {printable(scope)}</Text>
         <Text>The firmware store is empty: drop a .bin into {engine.config.firmwareRoot} or upload one (see the Firmware view).</Text>
-        <Text color="gray">Esc closes</Text>
+        <Text color={toneColor('muted')}>Esc closes</Text>
       </Box>
     );
   }
   if (confirming) {
     const c = confirming;
+    // every line of the confirmation is read before y: wrapped, never cut
+    const room = Math.max(10, width - 4);
+    const lines: Array<{text: string; tone?: Tone; bold?: boolean}> = [{text: `${summary(c, engine.config.concurrency)}?`, bold: true}];
+    if (canary && c.go > 1) lines.push({text: `${printable(canaryOf(c)?.id ?? '')} goes first; the rest follow once it is back on ${printable(c.firmware.version)}; stops after 1 failure.`});
+    lines.push({text: 'Devices that are offline or asleep get it when they next report ready.', tone: 'muted'});
+    for (const w of c.warnings) lines.push({text: `⚠ ${printable(w)}`, tone: 'warn', bold: true});
+    if (c.skip > 0) lines.push({text: `${c.skip} already up to date (skipped)`, tone: 'muted'});
+    if (c.refuse > 0) lines.push({text: `${c.refuse} refused: ${printable(c.refusal ?? '')}`, tone: 'warn'});
     return (
-      <Box flexDirection="column" borderStyle="round" borderColor="yellow" paddingX={1} width={width}>
-        <Text bold wrap="truncate-end">{summary(c, engine.config.concurrency)}?</Text>
-        {canary && c.go > 1 ? <Text wrap="truncate-end">{printable(canaryOf(c)?.id ?? '')} goes first; the rest follow once it is back on {printable(c.firmware.version)}; stops after 1 failure.</Text> : null}
-        <Text wrap="truncate-end" color="gray">Devices that are offline or asleep get it when they next report ready.</Text>
-        {c.warnings.map(w => <Text key={w} wrap="truncate-end" color="yellow" bold>⚠ {printable(w)}</Text>)}
-        {c.skip > 0 ? <Text wrap="truncate-end" color="gray">{c.skip} already up to date (skipped)</Text> : null}
-        {c.refuse > 0 ? <Text wrap="truncate-end" color="yellow">{c.refuse} refused: {printable(c.refusal ?? '')}</Text> : null}
-        <Text wrap="truncate-end"><Text bold color="yellow">y</Text>/Enter start   <Text bold>n</Text>/Esc back</Text>
+      <Box flexDirection="column" borderStyle="round" borderColor={toneColor('warn')} paddingX={1} width={width}>
+        {lines.flatMap((line, i) => wrap(line.text, room, '  ').map((text, j) => (
+          <Text key={`${i}-${j}`} bold={line.bold} color={toneColor(line.tone)}>{text}</Text>
+        )))}
+        <Text wrap="truncate-end"><Text bold color={toneColor('warn')}>y</Text>/Enter start   <Text bold>n</Text>/Esc back</Text>
       </Box>
     );
   }
   return (
-    <Box flexDirection="column" borderStyle="round" borderColor="cyan" paddingX={1} width={width}>
+    <Box flexDirection="column" borderStyle="round" borderColor={toneColor('accent')} paddingX={1} width={width}>
       <Text bold wrap="truncate-end">Update {printable(scope)}: pick the firmware (Enter), Esc cancels</Text>
       {choices.slice(top, top + listBudget).map((c, i) => {
         const selected = top + i === index;
         const tag = c.go === 0 ? `can't: ${c.refusal ?? 'already up to date'}` : `${c.go} to update${c.skip ? `, ${c.skip} up to date` : ''}${c.refuse ? `, ${c.refuse} refused` : ''}`;
         return (
-          <Text key={c.firmware.file} wrap="truncate-end" inverse={selected} color={c.go === 0 ? 'gray' : undefined}>
-            {`${c.upgrade && c.go > 0 ? '↑' : ' '} ${printable(c.firmware.name).padEnd(20)} ${printable(c.firmware.version).padEnd(12)} ${c.firmware.chip.padEnd(8)} ${humanBytes(c.firmware.size).padStart(9)}  ${tag}`}
+          <Text key={c.firmware.file} wrap="truncate-end" inverse={selected} color={c.go === 0 ? toneColor('muted') : undefined}>
+            {`${c.upgrade && c.go > 0 ? '↑' : ' '} ${fit(printable(c.firmware.name), 20)} ${fit(printable(c.firmware.version), 12)} ${fit(c.firmware.chip, 8)} ${fit(humanBytes(c.firmware.size), 9, 'right')}  ${tag}`}
           </Text>
         );
       })}
-      <Text wrap="truncate-end" color="gray">{current?.firmware.description ? printable(current.firmware.description) : 'no description'}</Text>
+      <Text wrap="truncate-end" color={toneColor('muted')}>{current?.firmware.description ? printable(current.firmware.description) : 'no description'}</Text>
     </Box>
   );
 }
