@@ -6,7 +6,7 @@ import {useEngine, usePersistentState, useSnapshot} from '../../context.js';
 import {useKeyLayer} from '../../keyboard.js';
 import {Confirm, confirmHeight} from '../../components/confirm.js';
 import type {ViewProps} from '../types.js';
-import {contentWidths, layoutFor} from './columns.js';
+import {useTableLayout} from './use-table-layout.js';
 import {DeviceDetailView} from './device-detail.js';
 import {DeviceRow, TableHeader} from './device-table.js';
 import {FilterPrompt} from './filter-prompt.js';
@@ -63,9 +63,6 @@ export function DevicesView({height, width, isActive}: ViewProps) {
   const selection = useMemo(() => selectRows(previous.current, devices.devices, query), [devices.devices, query]);
   previous.current = selection;
   const rows = selection.rows;
-  // widths follow the widest values of the rows shown (each record is measured once)
-  const widest = useMemo(() => contentWidths(rows).join(','), [rows]);
-  const layout = useMemo(() => layoutFor(width, widest.split(',').map(Number)), [width, widest]);
 
   // the cursor follows its device through sorting and updates; if the device goes, it stays in place
   const found = cursor.key === null ? undefined : selection.index.get(cursor.key);
@@ -76,6 +73,8 @@ export function DevicesView({height, width, isActive}: ViewProps) {
   let top = Math.min(offset, Math.max(0, rows.length - budget));
   if (index < top) top = index;
   if (index >= top + budget) top = index - budget + 1;
+  const visible = rows.slice(top, top + budget);
+  const layout = useTableLayout(selection, visible, width, snapshot.now);
 
   // several keys can arrive before React re-renders (a burst over SSH): handlers work on `live`
   const live = useRef({index, top});
@@ -214,7 +213,6 @@ export function DevicesView({height, width, isActive}: ViewProps) {
       </Box>
     );
   }
-  const visible = rows.slice(top, top + budget);
   const empty = rows.length === 0 ? emptyMessage(engine, devices, filter.text, filter.invert) : null;
   return (
     <Box flexDirection="column" height={height}>
