@@ -66,31 +66,36 @@ export function wrap(text: string, width: number, indent = ''): string[] {
   const lines: string[] = [];
   let line = '';
   let used = 0;
+  // whether the line has a word yet (an empty word is a space of a run, kept as it was)
+  let started = false;
   const limit = () => (lines.length === 0 ? room : Math.max(1, room - indentWidth));
+  const put = (piece: string, pieceWidth: number) => {
+    line += piece;
+    used += pieceWidth;
+    started = true;
+  };
   const flush = () => {
     lines.push(lines.length === 0 ? line : indent + line);
     line = '';
     used = 0;
+    started = false;
   };
   for (const word of text.split(' ')) {
     let rest = word;
     let restWidth = cellWidth(rest);
-    const gap = line === '' ? 0 : 1;
+    const gap = started ? 1 : 0;
     if (used + gap + restWidth <= limit()) {
-      line += (gap ? ' ' : '') + rest;
-      used += gap + restWidth;
+      put((gap ? ' ' : '') + rest, gap + restWidth);
       continue;
     }
-    if (line !== '' && restWidth <= limit()) {
+    if (started && restWidth <= limit()) {
       flush();
-      line = rest;
-      used = restWidth;
+      put(rest, restWidth);
       continue;
     }
     // a word wider than the room: fill the current line, then whole lines, with its pieces
-    if (line !== '') {
-      line += ' ';
-      used += 1;
+    if (started) {
+      put(' ', 1);
       if (used >= limit()) flush();
     }
     while (used + restWidth > limit()) {
@@ -101,15 +106,14 @@ export function wrap(text: string, width: number, indent = ''): string[] {
         else break;
         continue;
       }
-      line += piece.text;
+      put(piece.text, piece.width);
       rest = rest.slice(piece.text.length);
       restWidth -= piece.width;
       flush();
     }
-    line += rest;
-    used += restWidth;
+    put(rest, restWidth);
   }
-  if (line !== '' || lines.length === 0) flush();
+  if (started || lines.length === 0) flush();
   return lines;
 }
 

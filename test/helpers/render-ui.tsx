@@ -5,6 +5,8 @@ import {App, type ViewId} from '../../src/ui/app.js';
 import {PersistentStateProvider, Providers} from '../../src/ui/context.js';
 import type {Engine} from '../../src/engine/engine.js';
 import {createDashboardStore, type DashboardStore} from '../../src/store/dashboard-store.js';
+import {afterEach, beforeEach} from 'vitest';
+import {tempDir} from './tmp.js';
 import {waitFor} from './wait-for.js';
 
 export const keys = {
@@ -84,4 +86,22 @@ export async function renderDashboard(engine: Engine, options: {columns?: number
       store.dispose();
     },
   };
+}
+
+/**
+ * For a test file that renders dashboards: a fresh folder per test (`context.dir`); the dashboard and
+ * the engine a test left in `context.ui` and `context.engine` are closed after it.
+ */
+export function dashboardContext(): {readonly dir: string; engine: Engine | null; ui: RenderedDashboard | null} {
+  const context = {dir: '', engine: null as Engine | null, ui: null as RenderedDashboard | null};
+  let cleanup = () => {};
+  beforeEach(() => ({dir: context.dir, cleanup} = tempDir()));
+  afterEach(async () => {
+    context.ui?.unmount();
+    context.ui = null;
+    await context.engine?.stop();
+    context.engine = null;
+    cleanup();
+  });
+  return context;
 }

@@ -39,6 +39,9 @@ describe('text measured in terminal cells', () => {
     expect(cjk).toEqual(['厨房', '灯厨', '房灯', '厨房', '灯']);
     for (const line of wrap(`see ${'🔥'.repeat(12)} now`, 7)) expect(cellWidth(line)).toBeLessThanOrEqual(7);
     expect(wrap('', 10)).toEqual(['']);
+    // leading and inner runs of spaces are kept: they align labels and values
+    expect(wrap('  $name    Kitchen light', 30)).toEqual(['  $name    Kitchen light']);
+    expect(wrap('  $name    Kitchen light', 14, '    ')).toEqual(['  $name   ', '    Kitchen', '    light']);
   });
 
   it('flows parts onto lines, keeping a part whole when it fits on a line of its own', () => {
