@@ -12,7 +12,7 @@ export function configTable(): string {
 }
 
 const SCOPES: Array<[Scope, string]> = [
-  ['global', 'Everywhere'], ['list', 'In every list'], ['devices', 'Devices view (1)'], ['detail', 'Device detail'],
+  ['global', 'Everywhere'], ['list', 'In every list'], ['devices', 'Devices view (1)'], ['detail', 'Detail (device, firmware, job, log line)'],
   ['firmware', 'Firmware view (2)'], ['queue', 'Queue view (3)'], ['log', 'Log view (4)'], ['dialog', 'Dialogs'],
 ];
 
