@@ -132,6 +132,16 @@ describe('long texts at 80×24', () => {
     expect(value).toBe(config);
   });
 
+  it('wraps what an empty Devices view says to do', async () => {
+    const engine = createEngine(testConfig(context.dir, {brokerPort: '0'}));
+    context.engine = engine;
+    const ui = await renderDashboard(engine, {columns: 80, rows: 24});
+    context.ui = ui;
+    const frame = await ui.waitForText('No devices');
+    expect(joined(frame).replace(/ {2,}/g, ' ')).toMatch(/No devices .*homie.* appear .*\./);
+    for (const line of frame.split('\n')) expect(cellWidth(line)).toBeLessThanOrEqual(80);
+  });
+
   it('wraps the forget question: the whole device key can be read before y', async () => {
     const id = 'workshop-bench-power-supply-channel-2-relay';
     const view = await withDevice(id, {});

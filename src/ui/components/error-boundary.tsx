@@ -24,7 +24,7 @@ export class PanelErrorBoundary extends React.Component<{readonly name: string; 
   override render(): React.ReactNode {
     if (this.state.error) {
       return (
-        <Text color={toneColor('error')} wrap="truncate-end">
+        <Text color={toneColor('error')}>
           The {this.props.name} panel failed: {this.state.error.message}. Switch views to retry; details are in the log.
         </Text>
       );

@@ -50,7 +50,7 @@ export function DeviceDetailView({deviceKey, record, now, height, width, isActiv
   if (!lines) {
     return (
       <Box flexDirection="column" height={height}>
-        <Text color={toneColor('warn')} wrap="truncate-end">This device is no longer in the inventory (forgotten, or removed by its owner). Esc goes back to the list.</Text>
+        <Text color={toneColor('warn')}>This device is no longer in the inventory (forgotten, or removed by its owner). Esc goes back to the list.</Text>
       </Box>
     );
   }

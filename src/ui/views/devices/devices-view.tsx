@@ -231,7 +231,7 @@ export function DevicesView({height, width, isActive}: ViewProps) {
         <Text wrap="truncate-end" color={toneColor('muted')}>{statusLine(devices, rows.length, filter, sort, marks.size, top, visible.length)}</Text>
       )}
       <TableHeader layout={layout} sort={sort.column} desc={sort.desc} />
-      {empty ? <Text wrap="truncate-end" color={toneColor('warn')}>{empty}</Text> : null}
+      {empty ? <Text color={toneColor('warn')}>{empty}</Text> : null}
       {visible.map((record, i) => (
         <DeviceRow key={record.key} record={record} layout={layout} selected={top + i === index} marked={marks.has(record.key)} />
       ))}
