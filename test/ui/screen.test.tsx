@@ -39,7 +39,11 @@ describe('the header line', () => {
     expect(text(headerLines(snapshot(), 70))).toEqual([`● connected  OTA ${URL}`]);
     // read-only outranks the state word
     expect(text(headerLines(snapshot({readonly: true}), 70))).toEqual([`●  OTA ${URL} [read-only]`]);
-    for (const width of [60, 64, 70, 80, 100]) {
+    // narrower than the URL: it gets lines of its own, broken only at the width
+    const narrow = text(headerLines(snapshot(), 40));
+    expect(narrow[0]).toBe('homie-ota  MQTT ● connected');
+    expect(narrow.slice(1).join('')).toBe(`OTA ${URL}`);
+    for (const width of [40, 60, 64, 70, 80, 100]) {
       const lines = text(headerLines(snapshot(), width));
       for (const line of lines) expect(cellWidth(line), `${width}: ${line}`).toBeLessThanOrEqual(width);
       expect(lines.join('')).toContain(URL);
