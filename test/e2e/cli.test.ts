@@ -72,7 +72,7 @@ describe('the built CLI in a real terminal', () => {
     app.press(' ');
     await app.waitForText('1 marked');
     app.press('j');
-    await waitFor(() => app!.styled(app!.screen().findIndex(l => l.includes('gamma'))).inverse.includes('gamma'), 'the cursor on gamma');
+    await waitFor(() => app!.styled(app!.screen().findIndex(l => l.includes('gamma'))).inverse.includes('gamma'), 'the cursor on gamma', 10_000);
     const screen = app.screen();
     const row = (id: string) => screen.findIndex(l => l.includes(id));
     expect(screen[row('alpha')]).toMatch(/^✓ /);
@@ -81,7 +81,7 @@ describe('the built CLI in a real terminal', () => {
     expect(app.styled(row('alpha')).inverse + app.styled(row('beta')).inverse).toBe('');
     expect(app.styled(1).inverse.trim()).toMatch(/^1 Devices 3\/3$/);
     app.press('4');
-    await waitFor(() => app!.styled(1).inverse.trim().startsWith('4 Log'), 'the Log tab in inverse video');
+    await waitFor(() => app!.styled(1).inverse.trim().startsWith('4 Log'), 'the Log tab in inverse video', 10_000);
     expect(app.coloredCells()).toBe(0);
     app.press('q');
     expect(await app.exitCode).toBe(0);

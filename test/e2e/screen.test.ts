@@ -44,7 +44,7 @@ describe('the dashboard at 80×24, in a real terminal', () => {
     expect(header).toMatch(/^homie-ota {2}MQTT ● connected/);
     for (const view of ['1', '2', '3', '4']) {
       app.press(view);
-      await waitFor(() => app.styled(1).inverse.includes(` ${view} `) && /\S {2}\? help {2}q quit$/.test(footer(app.screen())), `view ${view} active, its keys in the footer`);
+      await waitFor(() => app.styled(1).inverse.includes(` ${view} `) && /\S {2}\? help {2}q quit$/.test(footer(app.screen())), `view ${view} active, its keys in the footer`, 10_000);
       const screen = app.screen();
       expect(footer(screen), `view ${view}`).toMatch(/^\S.* {2}\? help {2}q quit$/);
       expect(screen[0]).toContain(`${OTA_BASE}/ota`);

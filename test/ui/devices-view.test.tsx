@@ -193,10 +193,13 @@ describe('Devices view', () => {
   it('stays inside the terminal at 80×24 with hundreds of devices, and drops columns to fit', async () => {
     const e = await engineWith(300);
     ui = await renderDashboard(e, {columns: 80, rows: 24});
-    const frame = await ui.waitForText('dev-00016');
+    await ui.waitForText('dev-00016');
+    // the first frame is drawn before the terminal size is set: wait for the one drawn at 80 (its tab line fills the width)
+    await waitFor(() => ui!.frame().split('\n')[1]?.length === 80, 'a frame drawn at 80 columns');
+    const frame = ui.frame();
     const lines = frame.split('\n');
     expect(lines.length).toBeLessThanOrEqual(23);
-    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+    for (const line of lines) expect(line.length, frame).toBeLessThanOrEqual(80);
     // short IDs and names leave room for the NAME column at 80; at 60 it goes
     expect(frame).toContain('NAME');
     ui.resize(60, 20);
