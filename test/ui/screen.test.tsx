@@ -9,7 +9,9 @@ import {cellWidth} from '../../src/ui/cells.js';
 import {fitHints} from '../../src/ui/components/footer.js';
 import {headerLines} from '../../src/ui/components/header-lines.js';
 import {hintsFor} from '../../src/ui/keymap.js';
-import {toneColor} from '../../src/ui/theme.js';
+import {SORT_MARK, toneColor} from '../../src/ui/theme.js';
+import {STATE_LOOK as DEVICE_LOOK, UNCONFIRMED_GLYPH} from '../../src/ui/views/devices/format.js';
+import {STATE_LOOK as JOB_LOOK} from '../../src/ui/views/queue/format.js';
 import {clockTime, dateTime, dayOrClock} from '../../src/ui/time.js';
 import {rowText} from '../../src/ui/views/devices/device-table.js';
 import {layoutFor} from '../../src/ui/views/devices/columns.js';
@@ -89,6 +91,18 @@ describe('colour and NO_COLOR', () => {
     expect(row).toMatch(/^✓ ◌/);
     expect(row).not.toMatch(/\u001B\[(3\d|9\d)(;|m)/);
     expect(row).toContain('\u001B[2m');
+  });
+});
+
+describe('glyphs', () => {
+  it('never share a meaning: device states, job states and the sort mark are all different', () => {
+    const glyphs = [
+      ...Object.values(DEVICE_LOOK).map(l => l.glyph), UNCONFIRMED_GLYPH,
+      ...Object.values(JOB_LOOK).map(l => l.glyph), SORT_MARK.asc, SORT_MARK.desc,
+    ];
+    expect(new Set(glyphs).size).toBe(glyphs.length);
+    expect(JOB_LOOK.verifying.glyph).not.toBe(DEVICE_LOOK.unknown.glyph);
+    expect([SORT_MARK.asc, SORT_MARK.desc]).not.toContain(DEVICE_LOOK.alert.glyph);
   });
 });
 
