@@ -15,6 +15,12 @@ export const FINAL_STATES: ReadonlySet<JobState> = new Set(['done', 'failed', 'c
 export const TRANSFER_STATES: ReadonlySet<JobState> = new Set(['sending', 'flashing']);
 
 /**
+ * What a waiting job waits for. Only a free transfer slot and a rollout's canary can be foreseen (an
+ * ETA holds); a device that is away, a paused rollout or a broken connection cannot.
+ */
+export type WaitKind = 'slot' | 'canary' | 'device' | 'paused' | 'inventory' | 'broker';
+
+/**
  * How the firmware reaches the device:
  * - mqtt-push: homie-esp8266 ≥ 2.0 (Homie 2.0.x–4): the image published to $implementation/ota/firmware/<md5>
  * - v1-ota: Homie 1.x: `$ota` published, then the device downloads from OTA_ENDPOINT
@@ -47,6 +53,7 @@ export interface Job {
   readonly state: JobState;
   /** why a job is waiting, in words ("device is asleep; starts when it wakes") */
   readonly waitingFor?: string;
+  readonly waitKind?: WaitKind;
   readonly createdAt: number;
   readonly updatedAt: number;
   /** when the firmware was sent (status messages older than this are not ours) */
@@ -73,6 +80,8 @@ export interface Job {
   readonly resumed?: boolean;
   /** part of a batch: the device must keep its firmware name (no light firmware on a relay) */
   readonly sameName?: boolean;
+  /** a failed or cancelled job the user tried again: the id of the new attempt */
+  readonly retriedAs?: string;
   readonly timeline: readonly JobEvent[];
 }
 
@@ -90,7 +99,7 @@ export function transition(job: Job, state: JobState, now: number, note?: string
     timeline,
     ...(final ? {finishedAt: now} : {}),
     ...(state === 'failed' ? {error: note ?? patch.error ?? 'failed'} : {}),
-    ...(state !== 'waiting' ? {waitingFor: undefined} : {}),
+    ...(state !== 'waiting' ? {waitingFor: undefined, waitKind: undefined} : {}),
   };
 }
 

@@ -5,9 +5,16 @@ import {readBody, sendJson, sendText, wantsJson, type RequestContext} from '../h
 import type {DeviceRecord} from '../inventory/inventory.js';
 import {etaSeconds, isFinal, percent, type Job} from './job.js';
 import type {CreateJobsResult, OtaService} from './ota-service.js';
+import {openByRollout, rolloutJson} from './rollout-counts.js';
 
-/** The JSON form of a job (GET /api/jobs). */
-export function jobJson(job: Job): Record<string, unknown> {
+/** Every rollout not dismissed, with counts of its devices (the same the Queue view and the MQTT events give). */
+function rolloutsJson(ota: OtaService): Array<Record<string, unknown>> {
+  const open = openByRollout(ota.list());
+  return ota.rollouts().map(r => rolloutJson(r, open.get(r.id)));
+}
+
+/** The JSON form of a job (GET /api/jobs); `now` gives an ESP32's time to its rollback re-check. */
+export function jobJson(job: Job, now?: number): Record<string, unknown> {
   return {
     id: job.id,
     device: job.deviceId,
@@ -17,11 +24,12 @@ export function jobJson(job: Job): Record<string, unknown> {
     state: job.state,
     waitingFor: job.waitingFor ?? null,
     attempt: job.attempt,
-    progress: job.progress ? {done: job.progress.done, total: job.progress.total, percent: percent(job) ?? null, etaSeconds: etaSeconds(job) ?? null} : null,
+    progress: job.progress ? {done: job.progress.done, total: job.progress.total, percent: percent(job) ?? null, etaSeconds: etaSeconds(job, now) ?? null} : null,
     from: job.from,
     error: job.error ?? null,
     result: job.result ?? null,
     rollout: job.rolloutId ?? null,
+    retriedAs: job.retriedAs ?? null,
     createdAt: new Date(job.createdAt).toISOString(),
     updatedAt: new Date(job.updatedAt).toISOString(),
     finishedAt: job.finishedAt ? new Date(job.finishedAt).toISOString() : null,
@@ -96,13 +104,22 @@ export function registerJobsApi(engine: Engine, ota: OtaService, resolveScope: S
   engine.http.route('GET', '/api/jobs', ({res, url}) => {
     const state = url.searchParams.get('state');
     const jobs = ota.list().filter(j => !state || j.state === state || (state === 'active' && !isFinal(j)));
-    sendJson(res, 200, {jobs: jobs.map(jobJson), rollouts: ota.rollouts()});
+    const now = engine.now();
+    sendJson(res, 200, {jobs: jobs.map(j => jobJson(j, now)), rollouts: rolloutsJson(ota)});
+  });
+
+  engine.http.route('GET', '/api/rollouts', ({res}) => sendJson(res, 200, {rollouts: rolloutsJson(ota)}));
+
+  engine.http.route('GET', '/api/rollouts/:id', ({res, params}) => {
+    const rollout = ota.rollout(params.id!);
+    if (!rollout) return sendJson(res, 404, {error: `no rollout ${params.id} (never made, or dismissed)`});
+    sendJson(res, 200, rolloutJson(rollout, openByRollout(ota.list()).get(rollout.id)));
   });
 
   engine.http.route('GET', '/api/jobs/:id', ({res, params}) => {
     const job = ota.get(params.id!);
     if (!job) return sendJson(res, 404, {error: `no job ${params.id}`});
-    sendJson(res, 200, jobJson(job));
+    sendJson(res, 200, jobJson(job, engine.now()));
   });
 
   engine.http.route('POST', '/api/jobs', async ({req, res}) => {
@@ -120,10 +137,10 @@ export function registerJobsApi(engine: Engine, ota: OtaService, resolveScope: S
     const r = result as CreateJobsResult;
     const status = r.error ? 409 : r.jobs.length > 0 ? 201 : 200;
     sendJson(res, status, {
-      jobs: r.jobs.map(jobJson),
+      jobs: r.jobs.map(j => jobJson(j)),
       skipped: r.skipped,
       refused: r.refused,
-      rollout: r.rollout ?? null,
+      rollout: r.rollout ? rolloutJson(r.rollout, openByRollout(ota.list()).get(r.rollout.id)) : null,
       ...(r.error ? {error: r.error} : {}),
     });
   });
@@ -144,8 +161,9 @@ export function registerJobsApi(engine: Engine, ota: OtaService, resolveScope: S
     if (engine.readonly) return refuseReadonly(res);
     const action = params.action;
     const state = action === 'pause' ? 'paused' : action === 'resume' ? 'running' : action === 'cancel' ? 'cancelled' : null;
-    if (!state) return sendJson(res, 404, {error: 'actions are pause, resume and cancel'});
-    const outcome = ota.setRolloutState(params.id!, state);
+    if (!state && action !== 'dismiss') return sendJson(res, 404, {error: 'actions are pause, resume, cancel and dismiss'});
+    if (!ota.rollout(params.id!)) return sendJson(res, 404, {error: `no rollout ${params.id} (never made, or dismissed)`});
+    const outcome = state ? ota.setRolloutState(params.id!, state) : ota.dismissRollout(params.id!);
     sendJson(res, outcome.ok ? 200 : 409, outcome.ok ? {ok: true, message: outcome.message} : {error: outcome.message});
   });
 

@@ -3,13 +3,16 @@ import path from 'node:path';
 import {z} from 'zod';
 import {writeFileAtomic, writeFileAtomicSync} from '../util/atomic.js';
 import type {Job} from './job.js';
-import type {HistoryEntry, Rollout} from './types.js';
+import type {HistoryEntry, Rollout, RolloutCounts} from './types.js';
+
+/** A rollout as saved: files written before homie-ota kept counts have none (they are counted on load). */
+export type StoredRollout = Omit<Rollout, 'counts'> & {readonly counts?: RolloutCounts};
 
 /** What jobs.json holds: jobs (active and the newest finished), rollouts, per-device OTA history. */
 export interface JobsFile {
   readonly nextId: number;
   readonly jobs: readonly Job[];
-  readonly rollouts: readonly Rollout[];
+  readonly rollouts: readonly StoredRollout[];
   readonly history: Readonly<Record<string, readonly HistoryEntry[]>>;
 }
 
@@ -23,6 +26,7 @@ const jobSchema = z.object({
   method: z.enum(['mqtt-push', 'v1-ota']),
   state: jobState,
   waitingFor: z.string().optional(),
+  waitKind: z.enum(['slot', 'canary', 'device', 'paused', 'inventory', 'broker']).optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
   sentAt: optionalNumber,
@@ -40,6 +44,7 @@ const jobSchema = z.object({
   cutAt: z.number().optional(),
   resumed: z.boolean().optional(),
   sameName: z.boolean().optional(),
+  retriedAs: z.string().optional(),
   timeline: z.array(z.object({time: z.number(), state: jobState, note: z.string().optional()})),
 });
 const rolloutSchema = z.object({
@@ -51,7 +56,9 @@ const rolloutSchema = z.object({
   maxFailures: z.number(),
   createdAt: z.number(),
   updatedAt: z.number(),
+  endedAt: optionalNumber,
   reason: z.string().optional(),
+  counts: z.object({devices: z.number(), done: z.number(), skipped: z.number(), cancelled: z.number(), failed: z.number()}).optional(),
 });
 const historySchema = z.object({
   jobId: z.string(),

@@ -4,10 +4,12 @@ import type {Engine, Service} from '../engine.js';
 import type {DeviceRecord} from '../inventory/inventory.js';
 import type {FirmwareRecord} from '../firmware/store.js';
 import type {Log} from '../log.js';
-import {annotate, describeJob, FINAL_STATES, isFinal, percent, TRANSFER_STATES, transition, type Job, type JobFirmware} from './job.js';
+import {annotate, describeJob, FINAL_STATES, isFinal, percent, TRANSFER_STATES, transition, type Job, type JobFirmware, type WaitKind} from './job.js';
 import {EMPTY_JOBS_FILE, loadJobsFile, saveJobsFile, saveJobsFileSync, type JobsFile} from './jobs-file.js';
 import {planUpdate} from './plan.js';
 import {explainPushStatus, parsePushStatus, pushTopic} from './push-status.js';
+import {RolloutBook} from './rollout-book.js';
+import {isEnded} from './rollout-counts.js';
 import {DEFAULT_TIMINGS, type HistoryEntry, type OtaTimings, type Rollout} from './types.js';
 import {v1OtaPayload} from './v1-payload.js';
 
@@ -43,7 +45,7 @@ export class OtaService implements Service {
   readonly file: string;
   timings: OtaTimings = DEFAULT_TIMINGS;
   #jobs = new Map<string, Job>();
-  #rollouts = new Map<string, Rollout>();
+  readonly #book: RolloutBook;
   #history = new Map<string, HistoryEntry[]>();
   #nextId = 1;
   #timer: NodeJS.Timeout | null = null;
@@ -62,6 +64,15 @@ export class OtaService implements Service {
   constructor(readonly engine: Engine) {
     this.log = engine.logger.child('ota');
     this.file = path.join(engine.config.firmwareRoot, 'jobs.json');
+    this.#book = new RolloutBook({
+      now: () => this.engine.now(),
+      jobs: () => this.#jobs.values(),
+      job: id => this.#jobs.get(id),
+      cancelJob: (job, note) => this.#finish(job, 'cancelled', note),
+      notice: (level, text) => this.engine.notice('ota', level, text),
+      changed: () => this.#changed(),
+      publish: (id, payload) => void this.engine.mqtt.publish(`${this.engine.config.mqtt.eventsTopic}/rollouts/${id}`, payload, {qos: 0, retain: false}),
+    });
     engine.mqtt.onMessage((topic, payload, packet) => this.#onMessage(topic, payload, packet));
     engine.bus.on('inventory', () => this.schedule());
     engine.clock.onJump(delta => this.#clockJumped(delta));
@@ -85,6 +96,7 @@ export class OtaService implements Service {
   async stop(): Promise<void> {
     this.#started = false;
     if (this.#timer) clearInterval(this.#timer);
+    this.#book.flush();
     if (this.#saveTimer) clearTimeout(this.#saveTimer);
     this.#saveTimer = null;
     await this.#saving;
@@ -106,8 +118,18 @@ export class OtaService implements Service {
     return this.#jobs.get(id);
   }
 
+  /** Rollouts until dismissed: running, paused, stopped (with the reason), finished, cancelled. */
   rollouts(): readonly Rollout[] {
-    return [...this.#rollouts.values()];
+    return this.#book.list();
+  }
+
+  rollout(id: string): Rollout | undefined {
+    return this.#book.get(id);
+  }
+
+  /** "4 devices: 1 done · 2 skipped (up to date) · 1 cancelled" */
+  rolloutSummary(rollout: Rollout): string {
+    return this.#book.summary(rollout);
   }
 
   historyFor(deviceKey: string): readonly HistoryEntry[] {
@@ -133,6 +155,7 @@ export class OtaService implements Service {
     const rolloutId = request.rollout ? `r-${this.#nextId++}` : undefined;
     const keys = [...new Set(request.deviceKeys)];
     const allowNameChange = request.allowNameChange ?? keys.length === 1;
+    const upToDate: Array<{job: Job; reason: string}> = [];
     for (const key of keys) {
       const device = this.engine.inventory.get(key);
       if (!device) {
@@ -151,7 +174,7 @@ export class OtaService implements Service {
       }
       if (plan.kind === 'skip') {
         skipped.push({deviceKey: key, reason: plan.reason});
-        this.#record(this.#newJob(device, firmware, 'mqtt-push', now, rolloutId), 'skipped', plan.reason);
+        upToDate.push({job: this.#newJob(device, firmware, 'mqtt-push', now, rolloutId), reason: plan.reason});
         continue;
       }
       const job = {...this.#newJob(device, firmware, plan.method, now, rolloutId), ...(allowNameChange ? {} : {sameName: true})};
@@ -163,7 +186,7 @@ export class OtaService implements Service {
     }
     let rollout: Rollout | undefined;
     if (request.rollout && rolloutId && jobs.length > 0) {
-      rollout = {
+      rollout = this.#book.add({
         id: rolloutId,
         firmware: {name: firmware.name, version: firmware.version},
         scope: request.rollout.scope,
@@ -172,44 +195,76 @@ export class OtaService implements Service {
         maxFailures: Math.max(1, request.rollout.maxFailures),
         createdAt: now,
         updatedAt: now,
-      };
-      this.#rollouts.set(rollout.id, rollout);
-      this.engine.notice('ota', 'info', `rollout ${rollout.id}: ${firmware.name} ${firmware.version} to ${jobs.length} device(s)${rollout.canaryJobId ? `, canary ${jobs[0]!.deviceId} first` : ''}, stop after ${rollout.maxFailures} failure(s)`);
+      }, jobs.length, upToDate.length);
+      const upToDateNote = upToDate.length > 0 ? ` (${upToDate.length} more already run it: skipped)` : '';
+      this.engine.notice('ota', 'info', `rollout ${rollout.id}: ${firmware.name} ${firmware.version} to ${jobs.length} device(s)${upToDateNote}${rollout.canaryJobId ? `, canary ${jobs[0]!.deviceId} first` : ''}, stop after ${rollout.maxFailures} failure(s)`);
     }
+    // the skipped devices belong to the rollout only when there is one
+    for (const {job, reason} of upToDate) this.#record(rollout ? job : {...job, rolloutId: undefined}, 'skipped', reason);
     this.#changed();
     this.schedule();
     return {jobs, skipped, refused, rollout};
   }
 
+  /** Why `c` / DELETE cannot cancel this job, in words, or null when it can. */
+  cancelRefusal(id: string): string | null {
+    const job = this.#jobs.get(id);
+    if (!job) return `no job ${id}`;
+    if (this.engine.readonly) return 'read-only mode (--readonly)';
+    switch (job.state) {
+      case 'queued':
+      case 'waiting':
+        return null;
+      case 'sending':
+      case 'flashing':
+        return `${id} is ${job.state}: the firmware is on its way to the device and a transfer cannot be stopped; it will be verified`;
+      case 'rebooting':
+      case 'verifying':
+        return `${id} is ${job.state}: the device already has the firmware, which cannot be taken back; it will be verified`;
+      default:
+        return `${id} has already ended (${job.state}): nothing to cancel`;
+    }
+  }
+
   /** Cancel a job that has not reached the device yet (a transfer in progress cannot be stopped). */
   cancel(id: string): {ok: boolean; message: string} {
-    const job = this.#jobs.get(id);
-    if (!job) return {ok: false, message: `no job ${id}`};
-    if (this.engine.readonly) return {ok: false, message: 'read-only mode (--readonly)'};
-    if (isFinal(job)) return {ok: false, message: `job ${id} is already ${job.state}`};
-    if (job.state !== 'queued' && job.state !== 'waiting') {
-      return {ok: false, message: `job ${id} is ${job.state}: the device already has the firmware and cannot be stopped; it will be verified`};
-    }
-    this.#finish(job, 'cancelled', 'cancelled by the user');
+    const refusal = this.cancelRefusal(id);
+    if (refusal) return {ok: false, message: refusal};
+    this.#finish(this.#jobs.get(id)!, 'cancelled', 'cancelled by the user');
     return {ok: true, message: `cancelled ${id}`};
+  }
+
+  /** Why `r` / POST …/retry cannot try this job again, in words, or null when it can. */
+  retryRefusal(id: string): string | null {
+    const job = this.#jobs.get(id);
+    if (!job) return `no job ${id}`;
+    if (this.engine.readonly) return 'read-only mode (--readonly)';
+    if (job.state !== 'failed' && job.state !== 'cancelled') {
+      return `${id} is ${job.state}: only a failed or cancelled job can be retried${isFinal(job) ? '' : ' (this one is still open)'}`;
+    }
+    if (job.retriedAs) return `${id} was already retried as ${job.retriedAs}`;
+    const active = this.activeJobFor(job.deviceKey);
+    if (active) return `${job.deviceId} already has job ${active.id} (${active.state})`;
+    if (!this.engine.inventory.get(job.deviceKey)) return `${job.deviceId} is no longer in the inventory`;
+    if (!this.engine.firmware.find(job.firmware.name, job.firmware.version)) return `${job.firmware.file} is no longer in the store`;
+    return null;
   }
 
   /** Try a failed or cancelled job again (a new attempt, counted). */
   retry(id: string): {ok: boolean; message: string; job?: Job} {
-    const job = this.#jobs.get(id);
-    if (!job) return {ok: false, message: `no job ${id}`};
-    if (this.engine.readonly) return {ok: false, message: 'read-only mode (--readonly)'};
-    if (job.state !== 'failed' && job.state !== 'cancelled') return {ok: false, message: `only failed or cancelled jobs can be retried (${id} is ${job.state})`};
-    const active = this.activeJobFor(job.deviceKey);
-    if (active) return {ok: false, message: `${job.deviceId} already has job ${active.id}`};
-    const device = this.engine.inventory.get(job.deviceKey);
-    const firmware = this.engine.firmware.find(job.firmware.name, job.firmware.version);
-    if (!device || !firmware) return {ok: false, message: !device ? `${job.deviceId} is no longer in the inventory` : `${job.firmware.file} is no longer in the store`};
+    const refusal = this.retryRefusal(id);
+    if (refusal) return {ok: false, message: refusal};
+    const job = this.#jobs.get(id)!;
+    const device = this.engine.inventory.get(job.deviceKey)!;
+    const firmware = this.engine.firmware.find(job.firmware.name, job.firmware.version)!;
     const plan = planUpdate(device, firmware, {allowNameChange: !job.sameName});
     if (plan.kind !== 'go') return {ok: false, message: plan.reason};
     const now = this.engine.now();
     const fresh: Job = {...this.#newJob(device, firmware, plan.method, now, job.rolloutId), attempt: job.attempt + 1, ...(job.sameName ? {sameName: true} : {})};
+    this.#jobs.set(job.id, {...job, retriedAs: fresh.id});
     this.#jobs.set(fresh.id, annotate(fresh, now, `retry of ${job.id}`));
+    // the device has no outcome in its rollout until the new attempt ends
+    this.#book.tally(job, job.state as 'failed' | 'cancelled', -1);
     this.log.info(`retrying ${job.id} as ${fresh.id}`);
     this.#changed();
     this.schedule();
@@ -217,21 +272,21 @@ export class OtaService implements Service {
   }
 
   setRolloutState(id: string, state: 'paused' | 'running' | 'cancelled'): {ok: boolean; message: string} {
-    const rollout = this.#rollouts.get(id);
-    if (!rollout) return {ok: false, message: `no rollout ${id}`};
     if (this.engine.readonly) return {ok: false, message: 'read-only mode (--readonly)'};
-    if (rollout.state !== 'running' && rollout.state !== 'paused') return {ok: false, message: `rollout ${id} is ${rollout.state}`};
-    const now = this.engine.now();
-    this.#rollouts.set(id, {...rollout, state, updatedAt: now, reason: state === 'cancelled' ? 'cancelled by the user' : rollout.reason});
-    if (state === 'cancelled') {
-      for (const job of this.#jobs.values()) {
-        if (job.rolloutId === id && (job.state === 'queued' || job.state === 'waiting')) this.#finish(job, 'cancelled', `rollout ${id} cancelled`);
-      }
-    }
-    this.engine.notice('ota', 'info', `rollout ${id} ${state === 'running' ? 'resumed' : state}`);
-    this.#changed();
-    this.schedule();
-    return {ok: true, message: `rollout ${id} ${state === 'running' ? 'resumed' : state}`};
+    const outcome = this.#book.setState(id, state);
+    if (outcome.ok) this.schedule();
+    return outcome;
+  }
+
+  /** Why an ended rollout cannot be dismissed (it is still running, unknown), or null. */
+  dismissRefusal(id: string): string | null {
+    return this.engine.readonly ? 'read-only mode (--readonly)' : this.#book.dismissRefusal(id);
+  }
+
+  /** Take an ended rollout off the list; its jobs stay (until they are trimmed as any finished job). */
+  dismissRollout(id: string): {ok: boolean; message: string} {
+    const refusal = this.dismissRefusal(id);
+    return refusal ? {ok: false, message: refusal} : this.#book.dismiss(id);
   }
 
   /** Forget finished jobs from the list (the per-device history keeps them). */
@@ -267,6 +322,8 @@ export class OtaService implements Service {
     this.#ticking = true;
     try {
       const now = this.engine.now();
+      // a failure since the last tick stops its rollout before anything else of it can start
+      this.#book.check(now);
       let slots = this.concurrency - [...this.#jobs.values()].filter(j => TRANSFER_STATES.has(j.state)).length;
       for (const job of [...this.#jobs.values()]) {
         if (isFinal(job)) continue;
@@ -286,47 +343,49 @@ export class OtaService implements Service {
             break;
         }
       }
-      this.#updateRollouts(now);
+      this.#book.check(now);
+      this.#book.flush();
     } finally {
       this.#ticking = false;
     }
   }
 
-  #gate(job: Job): string | null {
+  #gate(job: Job): {reason: string; kind: WaitKind} | null {
     if (!job.rolloutId) return null;
-    const rollout = this.#rollouts.get(job.rolloutId);
-    if (!rollout) return null;
-    if (rollout.state === 'paused') return `rollout ${rollout.id} is paused`;
+    const rollout = this.#book.get(job.rolloutId);
+    // an ended rollout holds nothing back: a job of it retried by the user just runs
+    if (!rollout || isEnded(rollout)) return null;
+    if (rollout.state === 'paused') return {reason: `rollout ${rollout.id} is paused`, kind: 'paused'};
     if (rollout.canaryJobId && job.id !== rollout.canaryJobId) {
       const canary = this.#jobs.get(rollout.canaryJobId);
-      if (canary && canary.state !== 'done' && canary.state !== 'skipped') return `waiting for the canary ${canary.deviceId} to succeed`;
+      if (canary && canary.state !== 'done' && canary.state !== 'skipped') return {reason: `waiting for the canary ${canary.deviceId} to succeed`, kind: 'canary'};
     }
     return null;
   }
 
-  #wait(job: Job, reason: string, now: number): void {
-    if (job.state === 'waiting' && job.waitingFor === reason) return;
-    this.#put(transition(job, 'waiting', now, job.state === 'waiting' ? undefined : reason, {waitingFor: reason}), job.state !== 'waiting');
+  #wait(job: Job, reason: string, kind: WaitKind, now: number): void {
+    if (job.state === 'waiting' && job.waitingFor === reason && job.waitKind === kind) return;
+    this.#put(transition(job, 'waiting', now, job.state === 'waiting' ? undefined : reason, {waitingFor: reason, waitKind: kind}), job.state !== 'waiting');
   }
 
   #tryStart(job: Job, device: DeviceRecord | undefined, now: number, slots: number): boolean {
     const gate = this.#gate(job);
     if (gate) {
-      this.#wait(job, gate, now);
+      this.#wait(job, gate.reason, gate.kind, now);
       return false;
     }
     if (this.engine.inventory.discoveryStatus.completedAt === undefined) {
       // decide on complete records only: a device shows ready before all its attributes are in
-      this.#wait(job, 'the inventory is still loading from the broker', now);
+      this.#wait(job, 'the inventory is still loading from the broker', 'inventory', now);
       return false;
     }
     if (!device) {
-      this.#wait(job, 'the device is not in the inventory; starts if it comes back', now);
+      this.#wait(job, 'the device is not in the inventory; starts if it comes back', 'device', now);
       return false;
     }
     if (device.state !== 'ready') {
       const why = device.state === 'sleeping' ? 'the device is asleep; starts when it wakes' : `the device is ${device.state}; starts when it reports ready`;
-      this.#wait(job, why, now);
+      this.#wait(job, why, 'device', now);
       return false;
     }
     // the device may have changed since the job was queued (updated by hand, OTA switched off)
@@ -345,7 +404,7 @@ export class OtaService implements Service {
       return false;
     }
     if (slots <= 0) {
-      this.#wait(job, `waiting for a transfer slot (${this.concurrency} in use)`, now);
+      this.#wait(job, `waiting for a transfer slot (${this.concurrency} in use)`, 'slot', now);
       return false;
     }
     void this.#send(job, device, firmware);
@@ -385,7 +444,7 @@ export class OtaService implements Service {
     if (!current || current.state !== 'sending') return;
     if (!published) {
       // it never reached the broker, so the device was not attempted: wait and send again
-      this.#put(transition(current, 'waiting', this.engine.now(), 'the broker connection was down; will send again', {waitingFor: 'the broker connection; will send again', sentAt: undefined, progress: undefined}));
+      this.#put(transition(current, 'waiting', this.engine.now(), 'the broker connection was down; will send again', {waitingFor: 'the broker connection; will send again', waitKind: 'broker', sentAt: undefined, progress: undefined}));
       return;
     }
     this.log.info(`sent ${describeJob(current)}`);
@@ -472,29 +531,6 @@ export class OtaService implements Service {
       this.#finish(job, 'failed', job.cutAt !== undefined
         ? `the transfer was cut at ${job.cutAt}% when the device went offline (a broker restart, Wi-Fi or power); it came back still running ${fw(device)}, nothing was installed: retry the job`
         : `came back running ${fw(device)}, not ${target.name} ${target.version} (the new image was rejected or rolled back)`);
-    }
-  }
-
-  #updateRollouts(now: number): void {
-    for (const rollout of this.#rollouts.values()) {
-      if (rollout.state !== 'running' && rollout.state !== 'paused') continue;
-      const jobs = [...this.#jobs.values()].filter(j => j.rolloutId === rollout.id);
-      const failed = jobs.filter(j => j.state === 'failed').length;
-      const canary = rollout.canaryJobId ? this.#jobs.get(rollout.canaryJobId) : undefined;
-      let stop: string | null = null;
-      if (canary && canary.state === 'failed') stop = `the canary ${canary.deviceId} failed: ${canary.error}`;
-      else if (failed >= rollout.maxFailures) stop = `${failed} failure(s) reached the limit of ${rollout.maxFailures}`;
-      if (stop) {
-        this.#rollouts.set(rollout.id, {...rollout, state: 'stopped', reason: stop, updatedAt: now});
-        for (const job of jobs) if (job.state === 'queued' || job.state === 'waiting') this.#finish(job, 'cancelled', `rollout ${rollout.id} stopped: ${stop}`);
-        this.engine.notice('ota', 'error', `rollout ${rollout.id} stopped: ${stop}`);
-        this.#changed();
-      } else if (jobs.length > 0 && jobs.every(isFinal)) {
-        const done = jobs.filter(j => j.state === 'done' || j.state === 'skipped').length;
-        this.#rollouts.set(rollout.id, {...rollout, state: 'done', updatedAt: now, reason: `${done}/${jobs.length} done, ${failed} failed`});
-        this.engine.notice('ota', failed > 0 ? 'warn' : 'info', `rollout ${rollout.id} finished: ${done}/${jobs.length} done, ${failed} failed`);
-        this.#changed();
-      }
     }
   }
 
@@ -629,7 +665,10 @@ export class OtaService implements Service {
   /** Store a job change; `announce` logs it and publishes the event (progress-only changes do not). */
   #put(job: Job, announce = true): void {
     this.#jobs.set(job.id, job);
-    if (announce) this.log.info(describeJob(job));
+    if (announce) {
+      this.log.info(describeJob(job));
+      this.#book.touched(job);
+    }
     this.#publishEvent(job, announce);
     this.#changed();
   }
@@ -638,6 +677,7 @@ export class OtaService implements Service {
     const now = this.engine.now();
     const finished = transition(job, state, now, note, state === 'done' ? {result: note} : {});
     this.#put(finished);
+    this.#book.tally(finished, state, 1);
     this.v1Payloads.delete(job.id);
     this.#connectsAtSend.delete(job.id);
     this.#record(finished, state, note);
@@ -731,14 +771,14 @@ export class OtaService implements Service {
   }
 
   #snapshotFile(): JobsFile {
-    return {nextId: this.#nextId, jobs: [...this.#jobs.values()], rollouts: [...this.#rollouts.values()], history: Object.fromEntries(this.#history)};
+    return {nextId: this.#nextId, jobs: [...this.#jobs.values()], rollouts: [...this.#book.list()], history: Object.fromEntries(this.#history)};
   }
 
   /** Load jobs.json and reconcile what a crash or restart left in the middle. */
   #restore(data: JobsFile): void {
     const now = this.engine.now();
     this.#nextId = Math.max(data.nextId, 1);
-    this.#rollouts = new Map(data.rollouts.map(r => [r.id, r]));
+    this.#book.restore(data.rollouts, data.jobs);
     this.#history = new Map(Object.entries(data.history).map(([k, v]) => [k, [...v]]));
     this.#jobs = new Map();
     let reconciled = 0;

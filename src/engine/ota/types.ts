@@ -7,13 +7,29 @@ export interface Rollout {
   readonly firmware: {readonly name: string; readonly version: string};
   /** what the user asked for, in words: "devices running relay", "filter fw:relay state:ready" */
   readonly scope: string;
+  /** done: every device has an outcome (which may be failed, skipped or cancelled: see counts) */
   readonly state: 'running' | 'paused' | 'stopped' | 'done' | 'cancelled';
   readonly canaryJobId?: string;
   readonly maxFailures: number;
   readonly createdAt: number;
   readonly updatedAt: number;
-  /** why it stopped */
+  /** when it stopped, finished or was cancelled */
+  readonly endedAt?: number;
+  /** why it stopped or was cancelled */
   readonly reason?: string;
+  /** the outcomes so far, each device counted once by its newest attempt (rollout-counts.ts) */
+  readonly counts: RolloutCounts;
+}
+
+/** How many devices a rollout has, and how many ended in each way. */
+export interface RolloutCounts {
+  readonly devices: number;
+  /** flashed and verified: the device came back running the target version */
+  readonly done: number;
+  /** already ran the target (nothing sent) */
+  readonly skipped: number;
+  readonly cancelled: number;
+  readonly failed: number;
 }
 
 /** One line of a device's OTA history. */
