@@ -1,15 +1,28 @@
 import type {Engine} from '../engine/engine.js';
-import {etaSeconds, isFinal, type Job} from '../engine/ota/job.js';
+import {isFinal, TRANSFER_STATES, type Job} from '../engine/ota/job.js';
+import {isEnded, openByRollout, tallyOf, type RolloutTally} from '../engine/ota/rollout-counts.js';
 import type {Rollout} from '../engine/ota/types.js';
+import {queueEta} from './queue-eta.js';
 
+/** The jobs in the list, by state; the open ones add up to `open` (the Queue tab's number). */
 export interface JobTotals {
   readonly total: number;
   readonly done: number;
   readonly failed: number;
-  readonly active: number;
-  readonly waiting: number;
   readonly cancelled: number;
   readonly skipped: number;
+  /** holding a transfer slot (sending, flashing): what OTA_CONCURRENCY limits */
+  readonly active: number;
+  readonly rebooting: number;
+  readonly verifying: number;
+  /** queued or waiting */
+  readonly waiting: number;
+  readonly open: number;
+}
+
+export interface RolloutRow {
+  readonly rollout: Rollout;
+  readonly tally: RolloutTally;
 }
 
 /** What the Queue view and the tab label need. */
@@ -17,49 +30,44 @@ export interface JobsSlice {
   readonly revision: number;
   /** open jobs oldest first, then finished jobs newest first */
   readonly jobs: readonly Job[];
-  readonly rollouts: readonly Rollout[];
+  /** running and paused rollouts first (oldest first), then ended ones, newest first, until dismissed */
+  readonly rollouts: readonly RolloutRow[];
   readonly totals: JobTotals;
-  /** seconds until the open jobs are through, when it can be estimated */
+  /** seconds until the open jobs are through; undefined when nothing predicts it */
   readonly etaSeconds?: number;
   readonly concurrency: number;
 }
 
-const EMPTY: JobsSlice = {revision: -1, jobs: [], rollouts: [], totals: {total: 0, done: 0, failed: 0, active: 0, waiting: 0, cancelled: 0, skipped: 0}, concurrency: 1};
+const NO_TOTALS: JobTotals = {total: 0, done: 0, failed: 0, cancelled: 0, skipped: 0, active: 0, rebooting: 0, verifying: 0, waiting: 0, open: 0};
+const EMPTY: JobsSlice = {revision: -1, jobs: [], rollouts: [], totals: NO_TOTALS, concurrency: 1};
 
 export function buildJobsSlice(engine: Engine, previous: JobsSlice | undefined, now: number): JobsSlice {
   const ota = engine.ota;
   if (!ota) return previous ?? EMPTY;
-  // progress changes keep the revision moving; ETA depends on time, so rebuild at least once a second
-  if (previous && previous.revision === ota.revision && !previous.jobs.some(j => !isFinal(j) && j.progress)) return previous;
+  const same = previous !== undefined && previous.revision === ota.revision;
+  // with open jobs the ETA moves with the clock even when no job changed
+  if (same && previous.totals.open === 0) return previous;
+  const lists = same ? previous : listJobs(engine);
+  const open = lists.jobs.slice(0, lists.totals.open);
+  const finished = lists.jobs.slice(lists.totals.open);
+  return {...lists, etaSeconds: queueEta(open, finished, engine.config.concurrency, now), concurrency: engine.config.concurrency};
+}
+
+function listJobs(engine: Engine): JobsSlice {
+  const ota = engine.ota;
   const all = ota.list();
   const open = all.filter(j => !isFinal(j));
   const finished = all.filter(isFinal).sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0));
-  const totals: JobTotals = {
-    total: all.length,
-    done: all.filter(j => j.state === 'done').length,
-    failed: all.filter(j => j.state === 'failed').length,
-    active: open.filter(j => j.state !== 'queued' && j.state !== 'waiting').length,
-    waiting: open.filter(j => j.state === 'queued' || j.state === 'waiting').length,
-    cancelled: all.filter(j => j.state === 'cancelled').length,
-    skipped: all.filter(j => j.state === 'skipped').length,
-  };
-  return {revision: ota.revision, jobs: [...open, ...finished], rollouts: ota.rollouts(), totals, etaSeconds: estimate(open, finished, engine.config.concurrency, now), concurrency: engine.config.concurrency};
-}
-
-/**
- * ETA of the whole queue: the slowest running transfer, plus the waiting jobs in rounds of
- * `concurrency`, each round as long as the average finished transfer. Unknown until one transfer
- * has finished or reported progress.
- */
-function estimate(open: readonly Job[], finished: readonly Job[], concurrency: number, now: number): number | undefined {
-  if (open.length === 0) return undefined;
-  const durations = finished.filter(j => j.state === 'done' && j.sentAt && j.finishedAt).map(j => (j.finishedAt! - j.sentAt!) / 1000);
-  const average = durations.length > 0 ? durations.reduce((a, b) => a + b, 0) / durations.length : undefined;
-  const running = open.filter(j => j.state !== 'queued' && j.state !== 'waiting');
-  const runningLeft = running.map(j => etaSeconds(j, now) ?? (average !== undefined && j.sentAt ? Math.max(0, average - (now - j.sentAt) / 1000) : undefined));
-  if (runningLeft.some(x => x === undefined) && average === undefined) return undefined;
-  const waiting = open.length - running.length;
-  const current = Math.max(0, ...runningLeft.map(x => x ?? 0));
-  if (waiting > 0 && average === undefined) return undefined;
-  return current + Math.ceil(waiting / Math.max(1, concurrency)) * (average ?? 0);
+  const counts = {...NO_TOTALS, total: all.length};
+  for (const job of all) {
+    if (TRANSFER_STATES.has(job.state)) counts.active++;
+    else if (job.state === 'queued' || job.state === 'waiting') counts.waiting++;
+    else counts[job.state as 'done' | 'failed' | 'cancelled' | 'skipped' | 'rebooting' | 'verifying']++;
+  }
+  counts.open = open.length;
+  const byRollout = openByRollout(open);
+  const rows = ota.rollouts().map(rollout => ({rollout, tally: tallyOf(rollout, byRollout.get(rollout.id))}));
+  const running = rows.filter(r => !isEnded(r.rollout)).sort((a, b) => a.rollout.createdAt - b.rollout.createdAt);
+  const ended = rows.filter(r => isEnded(r.rollout)).sort((a, b) => (b.rollout.endedAt ?? b.rollout.updatedAt) - (a.rollout.endedAt ?? a.rollout.updatedAt));
+  return {revision: ota.revision, jobs: [...open, ...finished], rollouts: [...running, ...ended], totals: counts, concurrency: engine.config.concurrency};
 }

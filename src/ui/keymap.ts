@@ -10,7 +10,7 @@ export type Command =
   | 'devices.sortPrev' | 'devices.sortNext' | 'devices.sortInvert' | 'devices.filter' | 'devices.filterInvert'
   | 'devices.mark' | 'devices.markAll' | 'devices.clearMarks' | 'devices.forget' | 'devices.update'
   | 'firmware.edit' | 'firmware.delete'
-  | 'queue.cancel' | 'queue.retry' | 'queue.pause' | 'queue.clearFinished'
+  | 'queue.cancel' | 'queue.retry' | 'queue.pause' | 'queue.dismiss' | 'queue.toggleFinished'
   | 'log.follow' | 'log.level' | 'log.wrap'
   | 'dialog.confirm' | 'dialog.cancel';
 
@@ -75,11 +75,12 @@ export const BINDINGS: readonly Binding[] = [
   {command: 'firmware.edit', scope: 'firmware', keys: [k('e')], help: 'edit the description', hint: 'describe', mutates: true},
   {command: 'firmware.delete', scope: 'firmware', keys: [k('D')], help: 'delete the firmware file (asks first)', hint: 'delete', mutates: true},
 
-  {command: 'nav.open', scope: 'queue', keys: [special('return')], help: 'job timeline', hint: 'timeline'},
-  {command: 'queue.cancel', scope: 'queue', keys: [k('c')], help: 'cancel the job (or the rollout it belongs to)', hint: 'cancel', mutates: true},
-  {command: 'queue.retry', scope: 'queue', keys: [k('r')], help: 'retry a failed or cancelled job', hint: 'retry', mutates: true},
-  {command: 'queue.pause', scope: 'queue', keys: [k('p')], help: 'pause or resume the rollout', hint: 'pause', mutates: true},
-  {command: 'queue.clearFinished', scope: 'queue', keys: [k('x')], help: 'hide finished jobs (their history stays with the device)'},
+  {command: 'nav.open', scope: 'queue', keys: [special('return')], help: 'the job\'s timeline, or the rollout in full (every note whole)', hint: 'open'},
+  {command: 'queue.cancel', scope: 'queue', keys: [k('c')], help: 'cancel the job before it reaches the device, or the rollout on the line (asks first)', hint: 'cancel', mutates: true},
+  {command: 'queue.retry', scope: 'queue', keys: [k('r')], help: 'retry a failed or cancelled job (a new attempt)', hint: 'retry', mutates: true},
+  {command: 'queue.pause', scope: 'queue', keys: [k('p')], help: 'pause or resume the rollout (of the line, or of the job)', hint: 'pause', mutates: true},
+  {command: 'queue.dismiss', scope: 'queue', keys: [k('d')], help: 'dismiss a rollout that has ended (its jobs stay)', mutates: true},
+  {command: 'queue.toggleFinished', scope: 'queue', keys: [k('x')], help: 'hide or show finished jobs (each device keeps its history)', hint: 'hide/show finished'},
 
   {command: 'nav.open', scope: 'log', keys: [special('return')], help: 'the line under the cursor, whole (wrapped)', hint: 'read'},
   {command: 'log.wrap', scope: 'log', keys: [k('w')], help: 'wrap long lines, or cut them at the edge (toggle)', hint: 'wrap'},

@@ -3,6 +3,7 @@ import {afterEach, describe, expect, it} from 'vitest';
 import type {Engine} from '../../src/engine/engine.js';
 import {countFromJobs, openByRollout, tallyOf} from '../../src/engine/ota/rollout-counts.js';
 import type {Rollout} from '../../src/engine/ota/types.js';
+import {buildJobsSlice} from '../../src/store/jobs-slice.js';
 import {finished, otaWorld, type OtaWorld} from './helpers.js';
 import {waitFor} from '../helpers/wait-for.js';
 
@@ -52,7 +53,7 @@ async function ended(engine: Engine, id: string): Promise<Rollout> {
 
 /**
  * The same counts in every place a user can read them: the engine, GET /api/rollouts/<id>, the last
- * MQTT event, and a count of the listed jobs (each device by its newest attempt).
+ * MQTT event, the Queue's data, and a count of the listed jobs (each device by its newest attempt).
  */
 async function expectCountsEverywhere(engine: Engine, events: Map<string, RolloutEvent[]>, rollout: Rollout, expected: Record<string, number>): Promise<void> {
   const tally = tallyOf(rollout, openByRollout(engine.ota.list()).get(rollout.id));
@@ -66,6 +67,8 @@ async function expectCountsEverywhere(engine: Engine, events: Map<string, Rollou
     return event && event.state === rollout.state && JSON.stringify(event.counts) === JSON.stringify(tally) ? event : undefined;
   }, `the MQTT event of ${rollout.id} with the final counts (last: ${JSON.stringify(events.get(rollout.id)?.at(-1))})`);
   expect(last.summary).toBe(api.body.summary);
+  const row = buildJobsSlice(engine, undefined, engine.now()).rollouts.find(r => r.rollout.id === rollout.id);
+  expect(row?.tally).toEqual(tally);
 }
 
 describe('rollouts count what happened to each device, the same everywhere', () => {

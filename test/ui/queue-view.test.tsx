@@ -13,6 +13,12 @@ afterEach(async () => {
 });
 
 const relay = {name: 'relay', version: '1.0.0'};
+const target = {name: 'relay', version: '1.1.0'};
+
+/** The lines of the frame that hold `text`. */
+const linesWith = (frame: string, text: string | RegExp) => frame.split('\n').filter(l => (typeof text === 'string' ? l.includes(text) : text.test(l)));
+/** The frame with its line breaks undone (wrapped messages read as one line). */
+const flat = (frame: string) => frame.replace(/\n/g, ' ');
 
 describe('Queue view', () => {
   it('shows totals, states, progress and reasons; Enter opens the timeline; r retries; c cancels', async () => {
@@ -26,10 +32,13 @@ describe('Queue view', () => {
     const {engine, fleet} = world;
     await fleet.device('q-away')!.goOffline({will: true});
     await waitFor(() => engine.inventory.get('homie/q-away')?.state === 'lost', 'q-away lost');
-    const created = engine.ota.create({deviceKeys: ['homie/q-ok', 'homie/q-bad', 'homie/q-away'], firmware: {name: 'relay', version: '1.1.0'}});
+    const created = engine.ota.create({deviceKeys: ['homie/q-ok', 'homie/q-bad', 'homie/q-away'], firmware: target, rollout: undefined});
     const [ok, bad] = await Promise.all(created.jobs.slice(0, 2).map(j => finished(engine, j.id)));
     ui = await renderDashboard(engine, {initialView: 'queue', columns: 100, rows: 30});
-    const frame = await ui.waitForText(/1\/3 done · 1 failed · 1 waiting/);
+    // the only open job waits for a lost device: nothing predicts when it ends, so no ETA
+    const frame = await ui.waitForText('3 jobs: 1 done · 1 failed · 1 waiting · 2 at a time');
+    expect(frame).not.toMatch(/ETA \d|<1s/);
+    expect(frame).toContain(' 3 Queue 1 ');
     expect(frame).toMatch(/✓ j-\d+ +q-ok +relay 1\.1\.0 +done +█+ 100%/);
     expect(frame).toMatch(/✗ j-\d+ +q-bad +relay 1\.1\.0 +failed .*writing the flash/);
     expect(frame).toMatch(/◷ j-\d+ +q-away .*waiting .*the device is lost/);
@@ -46,7 +55,8 @@ describe('Queue view', () => {
     expect(timeline).toMatch(/failed +writing the flash failed on the device \(500 FLASH_ERROR\)/);
     await ui.press(keys.escape);
     await ui.press('r');
-    await ui.waitForText(/retrying as j-\d+/);
+    const retried = await ui.waitForText(/retrying as j-\d+/);
+    expect(retried).toMatch(/✗ j-\d+ +q-bad .*retried as j-\d+/);
 
     // cancel the waiting job after confirming
     await ui.press('g');
@@ -56,6 +66,110 @@ describe('Queue view', () => {
     await ui.waitForText(/cancelled j-\d+/);
     expect(engine.ota.list().find(j => j.deviceId === 'q-away')!.state).toBe('cancelled');
   });
+
+  it('every key answers at once: c, r and p say why not; "active" is what holds a transfer slot; x hides and shows finished jobs', async () => {
+    world = await otaWorld({
+      specs: [{id: 'v-esp32', generation: 'v3', chip: 'esp32', fw: relay}, {id: 'v-done', generation: 'v3', fw: {name: 'plain', version: '1.0.0'}}],
+      firmware: [['relay-1.1.0.bin', {name: 'relay', version: '1.1.0', chip: 'esp32', size: 100_000}], ['plain-1.1.0.bin', {name: 'plain', version: '1.1.0', size: 100_000}]],
+      // the ESP32 stays in verifying until its rollback re-check
+      timings: {esp32Recheck: 120_000},
+    });
+    const {engine} = world;
+    const other = engine.ota.create({deviceKeys: ['homie/v-done'], firmware: {name: 'plain', version: '1.1.0'}}).jobs[0]!;
+    await finished(engine, other.id);
+    const verifying = engine.ota.create({deviceKeys: ['homie/v-esp32'], firmware: target}).jobs[0]!;
+    await waitFor(() => engine.ota.get(verifying.id)?.state === 'verifying', 'the job to be verifying', 10_000);
+    ui = await renderDashboard(engine, {initialView: 'queue', columns: 100, rows: 30});
+    // a verifying job holds no transfer slot: it is not "active"
+    const frame = await ui.waitForText(/2 jobs: 1 done · 1 verifying · ETA 1m \d+s · 2 at a time/);
+    expect(frame).not.toMatch(/active/);
+    expect(frame).toContain(' 3 Queue 1 ');
+
+    // c on a verifying job: at once, why not; no question first
+    await ui.press('c');
+    let now = flat(ui.frame());
+    expect(now).toContain(`${verifying.id} is verifying: the device already has the firmware, which cannot be taken back; it will be verified`);
+    expect(now).not.toMatch(/Cancel j-/);
+    await ui.press('r');
+    expect(flat(ui.frame())).toContain(`${verifying.id} is verifying: only a failed or cancelled job can be retried (this one is still open)`);
+    await ui.press('p');
+    expect(ui.frame()).toContain(`${verifying.id} is not part of a rollout: p pauses and resumes rollouts`);
+    await ui.press('d');
+    expect(ui.frame()).toContain(`${verifying.id} is not part of a rollout: d dismisses a rollout that has ended`);
+
+    // x hides the finished job, and x shows it again
+    await ui.press('x');
+    now = await ui.waitForText('(1 finished hidden: x shows them)');
+    expect(linesWith(now, other.id)).toEqual([]);
+    expect(now).toContain('1 finished job(s) hidden; x shows them again');
+    await ui.press('x');
+    now = await ui.waitForText('showing 1 finished job(s) again');
+    expect(linesWith(now, new RegExp(`✓ ${other.id} +v-done`))).toHaveLength(1);
+    expect(now).not.toContain('finished hidden');
+  });
+
+  it('a rollout that stopped stays listed with its counts and reason; Enter shows it whole; d dismisses it', async () => {
+    world = await otaWorld({
+      specs: [
+        {id: 'r-canary', generation: 'v3', fw: relay, faults: {flashErrorAt: 10}},
+        {id: 'r-two', generation: 'v3', fw: relay},
+        {id: 'r-three', generation: 'v3', fw: relay},
+      ],
+    });
+    const {engine} = world;
+    const created = engine.ota.create({deviceKeys: ['homie/r-canary', 'homie/r-two', 'homie/r-three'], firmware: target, rollout: {scope: 'devices running relay', canary: true, maxFailures: 1}});
+    const id = created.rollout!.id;
+    await waitFor(() => engine.ota.rollout(id)?.state === 'stopped', 'the rollout to stop', 10_000);
+    ui = await renderDashboard(engine, {initialView: 'queue', columns: 80, rows: 24});
+    const frame = await ui.waitForText(`✗ ${id}`);
+    // the line is cut at 80 columns, but the counts come first
+    expect(linesWith(frame, `✗ ${id}`)[0]).toMatch(new RegExp(`${id} +stopped: relay 1\\.1\\.0 · 3 devices: 2 cancelled · 1 failed · the canary`));
+    expect(frame).toMatch(/^3 jobs: 1 failed · 2 cancelled · 2 at a time/m);
+
+    // the rollout is the first line: Enter shows it whole, wrapped
+    await ui.press(keys.enter);
+    const detail = await ui.waitForText('Stopped because');
+    const text = detail.replace(/\n\s*/g, ' ');
+    expect(text).toContain('Stopped because: the canary r-canary failed: writing the flash failed on the device (500 FLASH_ERROR)');
+    expect(text).toContain('Outcome: 3 devices: 2 cancelled · 1 failed');
+    expect(detail.split('\n').every(line => line.length <= 80)).toBe(true);
+    await ui.press(keys.escape);
+
+    await ui.press('c');
+    expect(ui.frame()).toContain(`rollout ${id} is stopped: nothing left to cancel (d dismisses it)`);
+    await ui.press('p');
+    expect(ui.frame()).toContain(`rollout ${id} has stopped: nothing to pause`);
+    await ui.press('d');
+    const after = await ui.waitForText(`rollout ${id} dismissed; its jobs stay in the list`);
+    expect(linesWith(after, `✗ ${id}`)).toEqual([]);
+    expect(engine.ota.rollouts()).toEqual([]);
+  });
+
+  it('the timeline shows every note whole, wrapped, and scrolls when it is longer than the screen', async () => {
+    world = await otaWorld({
+      specs: [{id: 'w-canary', generation: 'v3', fw: relay, faults: {flashErrorAt: 10}}, {id: 'w-two', generation: 'v3', fw: relay}],
+    });
+    const {engine} = world;
+    const created = engine.ota.create({deviceKeys: ['homie/w-canary', 'homie/w-two'], firmware: target, rollout: {scope: 'test', canary: true, maxFailures: 1}});
+    const cancelled = created.jobs[1]!;
+    await finished(engine, cancelled.id);
+    const note = engine.ota.get(cancelled.id)!.timeline.at(-1)!.note!;
+    expect(note.length).toBeGreaterThan(80);
+    ui = await renderDashboard(engine, {initialView: 'queue', columns: 80, rows: 14});
+    await ui.waitForText(cancelled.id);
+    // the list: the rollout, then the two jobs (finished, newest first)
+    const order = ui.frame().split('\n').filter(l => /^. (r|j)-\d+/.test(l)).map(l => /(r|j)-\d+/.exec(l)![0]);
+    await ui.press(...Array(order.indexOf(cancelled.id)).fill('j'), keys.enter);
+    const first = await ui.waitForText('more line');
+    expect(first).toMatch(/↓ \d+ more lines? \(j\/k, PgDn\)/);
+    await ui.press('G');
+    const end = await ui.waitForText('Esc back');
+    const text = end.replace(/\n {20}/g, ' ');
+    expect(text).toContain(`cancelled  ${note}`);
+    expect(end.split('\n').every(line => line.length <= 80)).toBe(true);
+    await ui.press(keys.escape);
+    await ui.waitForText('JOB');
+  });
 });
 
 describe('quitting with open updates', () => {
@@ -64,7 +178,7 @@ describe('quitting with open updates', () => {
     const {engine, fleet} = world;
     await fleet.device('far')!.goOffline({will: true});
     await waitFor(() => engine.inventory.get('homie/far')?.state === 'lost', 'offline');
-    engine.ota.create({deviceKeys: ['homie/far'], firmware: {name: 'relay', version: '1.1.0'}});
+    engine.ota.create({deviceKeys: ['homie/far'], firmware: target});
     ui = await renderDashboard(engine, {initialView: 'queue'});
     await ui.waitForText('1 waiting');
     await ui.press('q');

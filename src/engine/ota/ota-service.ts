@@ -289,19 +289,6 @@ export class OtaService implements Service {
     return refusal ? {ok: false, message: refusal} : this.#book.dismiss(id);
   }
 
-  /** Forget finished jobs from the list (the per-device history keeps them). */
-  clearFinished(): number {
-    let removed = 0;
-    for (const [id, job] of this.#jobs) {
-      if (isFinal(job)) {
-        this.#jobs.delete(id);
-        removed++;
-      }
-    }
-    if (removed > 0) this.#changed();
-    return removed;
-  }
-
   // ---- the scheduler ----------------------------------------------------------------------------
 
   #scheduled = false;

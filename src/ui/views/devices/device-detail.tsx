@@ -3,7 +3,7 @@ import {Box, Text} from 'ink';
 import type {DeviceRecord} from '../../../engine/inventory/types.js';
 import {useEngine} from '../../context.js';
 import {usePersistentState} from '../../context.js';
-import {useKeyLayer} from '../../keyboard.js';
+import {moreBelow, useScrollKeys} from '../../hooks/use-scroll-keys.js';
 import {toneColor} from '../../theme.js';
 import {detailLines, type DetailLine} from './detail-lines.js';
 import {wrap} from '../../cells.js';
@@ -30,23 +30,7 @@ export function DeviceDetailView({deviceKey, record, now, height, width, isActiv
     return detail ? screenLines(detailLines(detail, now, otaHistoryLines(engine, deviceKey, now)), width) : null;
   }, [engine, deviceKey, record, now, width]);
   const budget = Math.max(1, height - 1);
-  const maxOffset = Math.max(0, (lines?.length ?? 0) - budget);
-  const at = Math.min(offset, maxOffset);
-  useKeyLayer({
-    scopes: ['detail', 'list'],
-    onKey: command => {
-      switch (command) {
-        case 'nav.back': onBack(); return true;
-        case 'nav.up': setOffset(o => Math.max(0, Math.min(o, maxOffset) - 1)); return true;
-        case 'nav.down': setOffset(o => Math.min(maxOffset, o + 1)); return true;
-        case 'nav.pageUp': setOffset(o => Math.max(0, Math.min(o, maxOffset) - budget)); return true;
-        case 'nav.pageDown': setOffset(o => Math.min(maxOffset, o + budget)); return true;
-        case 'nav.top': setOffset(0); return true;
-        case 'nav.bottom': setOffset(maxOffset); return true;
-        default: return false;
-      }
-    },
-  }, isActive);
+  const at = useScrollKeys({lines: lines?.length ?? 0, budget, offset, setOffset, onBack, isActive});
   if (!lines) {
     return (
       <Box flexDirection="column" height={height}>
@@ -55,13 +39,12 @@ export function DeviceDetailView({deviceKey, record, now, height, width, isActiv
     );
   }
   const visible = lines.slice(at, at + budget);
-  const more = lines.length - at - visible.length;
   return (
     <Box flexDirection="column" height={height}>
       {visible.map((line, i) => (
         <Text key={i} wrap="truncate-end" bold={line.bold} color={line.tone ? toneColor(line.tone) : undefined}>{line.text || ' '}</Text>
       ))}
-      <Text color={toneColor('muted')} wrap="truncate-end">{more > 0 ? `↓ ${more} more line${more === 1 ? '' : 's'} (j/k, PgDn)` : at > 0 ? '(end)' : ' '}</Text>
+      <Text color={toneColor('muted')} wrap="truncate-end">{moreBelow(lines.length, at, visible.length, ' ')}</Text>
     </Box>
   );
 }

@@ -1,7 +1,9 @@
 import {etaSeconds, isFinal, percent, type Job, type JobState} from '../../../engine/ota/job.js';
+import {describeTally, isEnded} from '../../../engine/ota/rollout-counts.js';
+import type {Rollout} from '../../../engine/ota/types.js';
 import {humanBytes, humanDuration, printable} from '../../../engine/util/text.js';
 import {cut, fit} from '../../cells.js';
-import type {JobsSlice} from '../../../store/jobs-slice.js';
+import type {JobsSlice, RolloutRow} from '../../../store/jobs-slice.js';
 import type {Tone} from '../../theme.js';
 
 export const STATE_LOOK: Record<JobState, {glyph: string; tone: Tone}> = {
@@ -30,20 +32,45 @@ export function etaText(seconds: number | undefined): string {
   return humanDuration(seconds);
 }
 
-/** The summary line: "7/12 done · 1 failed · 2 active · 2 waiting · ETA 3m 0s". */
-export function summaryLine(slice: JobsSlice): string {
+/**
+ * The summary line: "12 jobs: 7 done · 1 failed · 2 active · 1 verifying · 1 waiting · ETA 3m 0s · 2 at
+ * a time". Every state is named; the open ones add up to the tab's number. "active" is what holds a
+ * transfer slot (sending, flashing), the same the scheduler limits to "N at a time".
+ */
+export function summaryLine(slice: JobsSlice, hiddenFinished = 0): string {
   const t = slice.totals;
-  if (t.total === 0) return 'No OTA jobs. Mark devices in the Devices view (space) and press u to update them.';
-  const parts = [`${t.done}/${t.total - t.cancelled - t.skipped} done`];
-  if (t.failed) parts.push(`${t.failed} failed`);
-  if (t.active) parts.push(`${t.active} active`);
-  if (t.waiting) parts.push(`${t.waiting} waiting`);
-  if (t.skipped) parts.push(`${t.skipped} up to date`);
-  if (t.cancelled) parts.push(`${t.cancelled} cancelled`);
+  if (t.total === 0 && slice.rollouts.length === 0) return 'No OTA jobs. Mark devices in the Devices view (Space) and press u to update them.';
+  const parts = ([
+    [t.done, 'done'], [t.failed, 'failed'], [t.cancelled, 'cancelled'], [t.skipped, 'skipped (up to date)'],
+    [t.active, 'active'], [t.rebooting, 'rebooting'], [t.verifying, 'verifying'], [t.waiting, 'waiting'],
+  ] as const).filter(([n]) => n > 0).map(([n, label]) => `${n} ${label}`);
   const eta = etaText(slice.etaSeconds);
   if (eta) parts.push(`ETA ${eta}`);
   parts.push(`${slice.concurrency} at a time`);
-  return parts.join(' · ');
+  const hidden = hiddenFinished > 0 ? ` (${hiddenFinished} finished hidden: x shows them)` : '';
+  return `${t.total} job${t.total === 1 ? '' : 's'}${hidden}: ${parts.join(' · ')}`;
+}
+
+export const ROLLOUT_LOOK: Record<Rollout['state'], {glyph: string; tone: Tone; word: string}> = {
+  running: {glyph: '»', tone: 'accent', word: 'running'},
+  paused: {glyph: '‖', tone: 'warn', word: 'paused (p resumes)'},
+  stopped: {glyph: '✗', tone: 'error', word: 'stopped'},
+  done: {glyph: '✓', tone: 'ok', word: 'finished'},
+  cancelled: {glyph: '–', tone: 'muted', word: 'cancelled'},
+};
+
+/** A rollout as one line (cut to the width; Enter shows it whole): state, firmware, counts, why it stopped. */
+export function rolloutRow(row: RolloutRow): string {
+  const r = row.rollout;
+  const look = ROLLOUT_LOOK[r.state];
+  const limit = isEnded(r) ? '' : ` · stops after ${r.maxFailures} failure${r.maxFailures === 1 ? '' : 's'}`;
+  const reason = r.reason ? ` · ${r.reason}` : '';
+  return printable(`${r.id.padEnd(6)} ${look.word}: ${r.firmware.name} ${r.firmware.version} · ${describeTally(row.tally)}${limit}${reason} · ${r.scope}`);
+}
+
+/** The tone of a rollout's line: a finished rollout with failures is not shown as all well. */
+export function rolloutTone(row: RolloutRow): Tone {
+  return row.rollout.state === 'done' && (row.tally.failed > 0 || row.tally.cancelled > 0) ? 'warn' : ROLLOUT_LOOK[row.rollout.state].tone;
 }
 
 export interface Columns {
@@ -74,7 +101,8 @@ export function jobRow(job: Job, c: Columns, now: number): string {
   const pct = percent(job);
   const progress = pct === undefined ? ''.padEnd(c.bar + 6) : `${bar(pct / 100, c.bar)} ${String(pct).padStart(3)}% `;
   const eta = !isFinal(job) ? etaText(etaSeconds(job, now)) : '';
-  const note = job.state === 'failed' ? job.error ?? '' : job.state === 'waiting' ? job.waitingFor ?? '' : isFinal(job) ? job.result ?? lastNote(job) : liveNote(job, now);
+  const retried = job.retriedAs ? `retried as ${job.retriedAs}; ` : '';
+  const note = retried + (job.state === 'failed' ? job.error ?? '' : job.state === 'waiting' ? job.waitingFor ?? '' : isFinal(job) ? job.result ?? lastNote(job) : liveNote(job, now));
   return [
     job.id.padEnd(6),
     fit(printable(job.deviceId), c.device),

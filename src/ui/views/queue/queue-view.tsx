@@ -1,25 +1,40 @@
 import React, {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {isFinal, type Job} from '../../../engine/ota/job.js';
+import {isEnded} from '../../../engine/ota/rollout-counts.js';
 import {printable} from '../../../engine/util/text.js';
 import type {DashboardSnapshot} from '../../../store/dashboard-store.js';
+import type {RolloutRow} from '../../../store/jobs-slice.js';
 import {Confirm, confirmHeight} from '../../components/confirm.js';
 import {useEngine, usePersistentState, useSnapshot} from '../../context.js';
 import {useKeyLayer} from '../../keyboard.js';
-import {toneColor} from '../../theme.js';
-import {clockTime} from '../../time.js';
+import {toneColor, type Tone} from '../../theme.js';
 import type {ViewProps} from '../types.js';
-import {columnsFor, headerRow, jobRow, STATE_LOOK, summaryLine} from './format.js';
+import {jobParagraphs, rolloutParagraphs} from './details.js';
+import {columnsFor, headerRow, jobRow, ROLLOUT_LOOK, rolloutRow, rolloutTone, STATE_LOOK, summaryLine} from './format.js';
+import {wrap} from '../../cells.js';
+import {ScrollText} from './scroll-text.js';
 
+/** "Queue 3": the open jobs, the same number the summary line's open states add up to. */
 export function queueTabLabel(snapshot: DashboardSnapshot): string {
-  const t = snapshot.jobs.totals;
-  const open = t.active + t.waiting;
+  const open = snapshot.jobs.totals.open;
   return open > 0 ? `Queue ${open}` : 'Queue';
 }
 
+/** A line of the list: a rollout (they come first) or a job. */
+type Item = {readonly kind: 'rollout'; readonly id: string; readonly row: RolloutRow} | {readonly kind: 'job'; readonly id: string; readonly job: Job};
+
+interface Ask {
+  readonly question: string;
+  readonly detail?: string;
+  readonly run: () => {ok: boolean; message: string};
+}
+
 /**
- * The Queue view: every job with its state, a progress bar, ETA and note; the totals on top. Enter
- * shows a job's timeline; c cancels, r retries, p pauses or resumes its rollout, x hides finished jobs.
+ * The Queue view: rollouts (until dismissed) and jobs with state, progress, ETA and note; the totals
+ * on top. Every key acts at once or says at once why it cannot. Enter shows a job's timeline or a
+ * rollout whole; c cancels, r retries, p pauses or resumes, d dismisses an ended rollout, x hides or
+ * shows finished jobs.
  */
 export function QueueView({height, width, isActive}: ViewProps) {
   const snapshot = useSnapshot();
@@ -28,133 +43,141 @@ export function QueueView({height, width, isActive}: ViewProps) {
   const [selectedId, setSelectedId] = usePersistentState<string | null>('queue.selected', null);
   const [top, setTop] = usePersistentState('queue.top', 0);
   const [detail, setDetail] = usePersistentState<string | null>('queue.detail', null);
-  const [confirm, setConfirm] = useState<Job | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
+  const [hideFinished, setHideFinished] = usePersistentState('queue.hideFinished', false);
+  const [ask, setAsk] = useState<Ask | null>(null);
+  const [message, setMessage] = useState<{text: string; tone: Tone} | null>(null);
 
-  const index = Math.max(0, jobs.findIndex(j => j.id === selectedId));
-  const selected = jobs[index];
-  const activeRollouts = rollouts.filter(r => r.state === 'running' || r.state === 'paused');
-  const asked = confirm ? cancelText(confirm) : null;
-  const chrome = 2 + (activeRollouts.length > 0 ? 1 : 0) + (message ? 1 : 0) + (asked ? confirmHeight(asked.question, asked.detail, width) : 0);
+  const items = useMemo<Item[]>(() => [
+    ...rollouts.map(row => ({kind: 'rollout' as const, id: row.rollout.id, row})),
+    ...jobs.filter(j => !hideFinished || !isFinal(j)).map(job => ({kind: 'job' as const, id: job.id, job})),
+  ], [rollouts, jobs, hideFinished]);
+  const hidden = hideFinished ? jobs.length - snapshot.jobs.totals.open : 0;
+
+  const index = Math.max(0, items.findIndex(item => item.id === selectedId));
+  const selected = items[index];
+  // an answer is read whole: wrapped, never cut
+  const messageLines = useMemo(() => (message ? wrap(message.text, width).slice(0, 4) : []), [message, width]);
+  const chrome = 2 + messageLines.length + (ask ? confirmHeight(ask.question, ask.detail, width) : 0);
   const budget = Math.max(1, height - chrome);
   const move = (to: number) => {
-    const next = Math.max(0, Math.min(jobs.length - 1, to));
-    if (jobs[next]) setSelectedId(jobs[next]!.id);
+    const next = Math.max(0, Math.min(items.length - 1, to));
+    if (items[next]) setSelectedId(items[next]!.id);
     setTop(t => (next < t ? next : next >= t + budget ? next - budget + 1 : t));
+  };
+  const say = (text: string, tone: Tone = 'warn') => setMessage({text, tone});
+  const outcome = (result: {ok: boolean; message: string}) => say(result.message, result.ok ? 'ok' : 'warn');
+  const rolloutOf = (item: Item | undefined) => (item?.kind === 'rollout' ? item.row.rollout : item?.kind === 'job' && item.job.rolloutId ? engine.ota.rollout(item.job.rolloutId) : undefined);
+
+  const actions: Record<string, () => void> = {
+    'nav.open': () => (selected ? setDetail(selected.id) : say('nothing to open: the queue is empty')),
+    'queue.cancel': () => {
+      if (!selected) return say('nothing to cancel: no job or rollout is selected');
+      if (selected.kind === 'rollout') {
+        const r = selected.row.rollout;
+        if (isEnded(r)) return say(`rollout ${r.id} is ${ROLLOUT_LOOK[r.state].word}: nothing left to cancel (d dismisses it)`);
+        return setAsk({
+          question: `Cancel rollout ${r.id} (${r.firmware.name} ${r.firmware.version})?`,
+          detail: `${selected.row.tally.waiting} job(s) that have not started are cancelled; ${selected.row.tally.active + selected.row.tally.rebooting + selected.row.tally.verifying} already on their device finish and are verified.`,
+          run: () => engine.ota.setRolloutState(r.id, 'cancelled'),
+        });
+      }
+      const job = selected.job;
+      const refusal = engine.ota.cancelRefusal(job.id);
+      if (refusal) return say(refusal);
+      setAsk({
+        question: `Cancel ${job.id}: ${printable(job.deviceId)} → ${job.firmware.name} ${job.firmware.version}?`,
+        detail: job.rolloutId ? `It belongs to rollout ${job.rolloutId}; p pauses the whole rollout instead.` : undefined,
+        run: () => engine.ota.cancel(job.id),
+      });
+    },
+    'queue.retry': () => {
+      if (selected?.kind !== 'job') return say(selected ? `r retries a job: select a failed or cancelled job of rollout ${selected.id}` : 'nothing to retry: no job is selected');
+      outcome(engine.ota.retry(selected.job.id));
+    },
+    'queue.pause': () => {
+      const rollout = rolloutOf(selected);
+      if (!rollout) return say(selected ? `${selected.id} is not part of a rollout: p pauses and resumes rollouts` : 'nothing to pause: no rollout is selected');
+      outcome(engine.ota.setRolloutState(rollout.id, rollout.state === 'paused' ? 'running' : 'paused'));
+    },
+    'queue.dismiss': () => {
+      const rollout = rolloutOf(selected);
+      if (!rollout) return say(selected ? `${selected.id} is not part of a rollout: d dismisses a rollout that has ended` : 'nothing to dismiss: no rollout is selected');
+      outcome(engine.ota.dismissRollout(rollout.id));
+    },
+    'queue.toggleFinished': () => {
+      setHideFinished(!hideFinished);
+      const finished = jobs.length - snapshot.jobs.totals.open;
+      say(hideFinished ? `showing ${finished} finished job(s) again` : `${finished} finished job(s) hidden; x shows them again (each device keeps its history)`, 'info');
+    },
   };
 
   useKeyLayer({
-    scopes: detail ? ['detail'] : ['queue', 'list'],
+    scopes: ['queue', 'list'],
     onKey: command => {
-      if (detail) {
-        if (command === 'nav.back') {
-          setDetail(null);
-          return true;
-        }
-        return false;
-      }
+      // the timeline or rollout text has its own keys; this layer stays, so the list answers at once after Esc
+      if (detail) return false;
       switch (command) {
         case 'nav.down': move(index + 1); return true;
         case 'nav.up': move(index - 1); return true;
         case 'nav.pageDown': move(index + budget); return true;
         case 'nav.pageUp': move(index - budget); return true;
         case 'nav.top': move(0); return true;
-        case 'nav.bottom': move(jobs.length - 1); return true;
-        case 'nav.open':
-          if (selected) setDetail(selected.id);
-          return true;
-        case 'queue.cancel':
-          if (selected) setConfirm(selected);
-          return true;
-        case 'queue.retry':
-          if (selected) setMessage(engine.ota.retry(selected.id).message);
-          return true;
-        case 'queue.pause': {
-          const rollout = selected?.rolloutId ? rollouts.find(r => r.id === selected.rolloutId) : undefined;
-          if (!rollout) setMessage('this job is not part of a rollout');
-          else setMessage(engine.ota.setRolloutState(rollout.id, rollout.state === 'paused' ? 'running' : 'paused').message);
-          return true;
+        case 'nav.bottom': move(items.length - 1); return true;
+        default: {
+          const action = command ? actions[command] : undefined;
+          action?.();
+          return Boolean(action);
         }
-        case 'queue.clearFinished':
-          setMessage(`hid ${engine.ota.clearFinished()} finished job(s); each device keeps its OTA history`);
-          return true;
-        default:
-          return false;
       }
     },
-  }, isActive && !confirm);
+  }, isActive && !ask);
 
   const columns = useMemo(() => columnsFor(width), [width]);
   if (detail) {
+    const back = () => setDetail(null);
+    const row = rollouts.find(r => r.rollout.id === detail);
     const job = jobs.find(j => j.id === detail);
-    return <JobTimeline job={job} height={height} />;
+    const paragraphs = row ? rolloutParagraphs(row, jobs, snapshot.readonly) : job ? jobParagraphs(job) : [{text: `${detail} is no longer listed (dismissed, or finished jobs were trimmed). Esc goes back.`, tone: 'muted' as const}];
+    return <ScrollText id={detail} paragraphs={paragraphs} width={width} height={height} isActive={isActive} onBack={back} />;
   }
-  const visibleTop = Math.min(top, Math.max(0, jobs.length - budget));
-  const visible = jobs.slice(visibleTop, visibleTop + budget);
+  const visibleTop = Math.min(top, Math.max(0, items.length - budget));
+  const visible = items.slice(visibleTop, visibleTop + budget);
   return (
     <Box flexDirection="column" height={height}>
-      <Text wrap="truncate-end" bold>{summaryLine(snapshot.jobs)}</Text>
-      {activeRollouts.map(r => (
-        <Text key={r.id} wrap="truncate-end" color={toneColor(r.state === 'paused' ? 'warn' : 'accent')}>
-          {`rollout ${r.id} ${r.state}: ${r.firmware.name} ${r.firmware.version} to ${printable(r.scope)}, stops after ${r.maxFailures} failure(s)${r.state === 'paused' ? ' (p resumes)' : ''}`}
-        </Text>
-      )).slice(0, 1)}
+      <Text wrap="truncate-end" bold>{summaryLine(snapshot.jobs, hidden)}</Text>
       <Text wrap="truncate-end" color={toneColor('muted')}>{headerRow(columns)}</Text>
-      {visible.map(job => {
-        const look = STATE_LOOK[job.state];
-        const isSelected = job.id === selected?.id;
+      {visible.map(item => {
+        const isSelected = item.id === selected?.id;
+        if (item.kind === 'rollout') {
+          const tone = rolloutTone(item.row);
+          return (
+            <Text key={item.id} wrap="truncate-end" inverse={isSelected && isActive}>
+              <Text color={toneColor(tone)}>{`${ROLLOUT_LOOK[item.row.rollout.state].glyph} `}</Text>
+              {rolloutRow(item.row)}
+            </Text>
+          );
+        }
+        const look = STATE_LOOK[item.job.state];
         return (
-          <Text key={job.id} wrap="truncate-end" inverse={isSelected && isActive} dimColor={isFinal(job) && !isSelected}>
+          <Text key={item.id} wrap="truncate-end" inverse={isSelected && isActive} dimColor={isFinal(item.job) && !isSelected}>
             <Text color={toneColor(look.tone)}>{`${look.glyph} `}</Text>
-            {jobRow(job, columns, snapshot.now)}
+            {jobRow(item.job, columns, snapshot.now)}
           </Text>
         );
       })}
-      {message ? <Text wrap="truncate-end" color={toneColor('warn')}>{message}</Text> : null}
-      {confirm && asked ? (
+      {messageLines.map((line, i) => <Text key={`m${i}`} wrap="truncate-end" color={toneColor(message!.tone)}>{line}</Text>)}
+      {ask ? (
         <Confirm
-          question={asked.question}
-          detail={asked.detail}
+          question={ask.question}
+          detail={ask.detail}
           width={width}
           onConfirm={() => {
-            setMessage(engine.ota.cancel(confirm.id).message);
-            setConfirm(null);
+            outcome(ask.run());
+            setAsk(null);
           }}
-          onCancel={() => setConfirm(null)}
+          onCancel={() => setAsk(null)}
         />
       ) : null}
-    </Box>
-  );
-}
-
-function cancelText(job: Job): {question: string; detail: string | undefined} {
-  return {
-    question: `Cancel ${job.id}: ${printable(job.deviceId)} → ${job.firmware.name} ${job.firmware.version}?`,
-    detail: job.rolloutId ? `It belongs to rollout ${job.rolloutId}; p pauses the whole rollout instead.` : undefined,
-  };
-}
-
-function JobTimeline({job, height}: {readonly job: Job | undefined; readonly height: number}) {
-  if (!job) return <Text color={toneColor('muted')}>That job is gone (finished jobs were hidden). Esc goes back.</Text>;
-  const look = STATE_LOOK[job.state];
-  const head = [
-    `${job.id}  ${printable(job.deviceId)} (${printable(job.deviceKey)})  attempt ${job.attempt}`,
-    `${[job.from.name, job.from.version].filter(Boolean).join(' ') || 'unknown firmware'} → ${job.firmware.name} ${job.firmware.version}  (${job.firmware.file}, ${job.firmware.size} bytes, MD5 ${job.firmware.md5})`,
-    `by ${job.method === 'mqtt-push' ? 'MQTT push' : 'Homie 1.x $ota + HTTP download'}${job.rolloutId ? `, rollout ${job.rolloutId}` : ''}`,
-  ];
-  const entries = job.timeline.slice(-Math.max(1, height - head.length - 2));
-  return (
-    <Box flexDirection="column" height={height}>
-      <Text wrap="truncate-end"><Text color={toneColor(look.tone)}>{`${look.glyph} ${job.state}`}</Text>{job.error ? <Text color={toneColor('error')}>{`  ${printable(job.error)}`}</Text> : null}</Text>
-      {head.map(line => <Text key={line} wrap="truncate-end">{line}</Text>)}
-      <Text color={toneColor('muted')}>Timeline</Text>
-      {entries.map((e, i) => (
-        <Text key={`${e.time}-${i}`} wrap="truncate-end">
-          <Text color={toneColor('muted')}>{clockTime(e.time)} </Text>
-          <Text color={toneColor(STATE_LOOK[e.state].tone)}>{e.state.padEnd(10)}</Text>
-          {printable(e.note ?? '')}
-        </Text>
-      ))}
     </Box>
   );
 }
