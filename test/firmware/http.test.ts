@@ -195,6 +195,22 @@ describe('POST /upload', () => {
     expect(engine.firmware.find('d', '1.0.0')!.description).toBe('second');
   });
 
+  it('stores a new description sent with an identical image that is not listed yet, and says so', async () => {
+    const {engine, base} = await start();
+    const image = buildFirmwareImage({name: 'late', version: '1.0.0'});
+    // copied in a moment ago: on disk, still settling, not in the listing
+    fs.writeFileSync(path.join(root, 'late-1.0.0.bin'), image);
+    expect(engine.firmware.find('late', '1.0.0')).toBeUndefined();
+    const res = await fetch(`${base}/upload`, {method: 'POST', body: form(image, 'late.bin', 'new words')});
+    expect(await res.text()).toMatch(/identical to late-1\.0\.0\.bin, which is already stored; description updated\n?$/);
+    expect(fs.readFileSync(path.join(root, 'late-1.0.0.txt'), 'utf8')).toBe('new words\n');
+    await waitFor(() => engine.firmware.find('late', '1.0.0'), 'the file to be listed', 10_000);
+    expect(engine.firmware.find('late', '1.0.0')!.description).toBe('new words');
+    // the same words again: nothing changed, and the answer says why
+    const again = await fetch(`${base}/upload`, {method: 'POST', body: form(image, 'late.bin', 'new words')});
+    expect(await again.text()).toMatch(/which is already stored; nothing changed \(the same description\)\n?$/);
+  });
+
   it('is refused with 403 in read-only mode', async () => {
     const {base} = await start({readonly: true});
     const res = await fetch(`${base}/upload`, {method: 'POST', body: form(buildFirmwareImage())});

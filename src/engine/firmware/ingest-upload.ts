@@ -59,14 +59,17 @@ export async function ingestUpload(ctx: UploadContext, temp: string, originalNam
       }
       case 'identical': {
         let record = outcome.existing;
-        const changed = description !== '' && description !== record.description && ctx.listed(record.file);
+        // the description is stored even while the file is not listed yet (still settling after a copy,
+        // or before the first scan): the listing reads it from <name>-<version>.txt
+        const changed = description !== '' && description !== record.description;
         if (changed) {
           await ctx.writeDescription(record.file, description);
           record = {...record, description};
-          await ctx.commit(record, null);
+          if (ctx.listed(record.file)) await ctx.commit(record, null);
         }
         ctx.outcome('info', `Upload of ${shown} is identical to ${record.file}, already stored${changed ? '; description updated' : ''}`);
-        return {kind: 'identical', status: 200, record, message: `Firmware from ${shown} is identical to ${record.file}, which is already stored; ${changed ? 'description updated' : 'nothing changed'}`};
+        const what = changed ? 'description updated' : description ? 'nothing changed (the same description)' : 'nothing changed';
+        return {kind: 'identical', status: 200, record, message: `Firmware from ${shown} is identical to ${record.file}, which is already stored; ${what}`};
       }
       case 'conflict':
         ctx.outcome('warn', `Upload of ${shown} refused: ${outcome.reason}`);

@@ -321,7 +321,8 @@ export class FirmwareStore implements Service {
         if (!data) return undefined;
         const ident = identifyFirmware(data, {maxInflated: this.#tuning.maxInflated});
         const parsed = parseFirmwareFileName(file);
-        return makeRecord(file, parsed?.name ?? file, parsed?.version ?? '', ident, false, '', this.engine.now());
+        const description = await fsp.readFile(path.join(this.root, descriptionFileName(file)), 'utf8').then(text => text.trim(), () => '');
+        return makeRecord(file, parsed?.name ?? file, parsed?.version ?? '', ident, false, description, this.engine.now());
       },
     };
   }
