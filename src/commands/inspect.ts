@@ -46,7 +46,7 @@ export async function inspectFile(file: string): Promise<InspectResult> {
 export function formatResult(result: InspectResult): string {
   const id = result.identification;
   const rows: Array<[string, string]> = [
-    ['usable', result.usable ? `yes: stored as ${result.storeAs}` : `no: ${result.reason}`],
+    ['usable', result.usable ? `yes: would be stored as ${result.storeAs}` : `no: ${result.reason}`],
   ];
   if (id) {
     if (id.name) rows.push(['firmware', `${id.name} ${id.version} (Homie markers${id.homieSignature ? ', homie-esp8266 signature' : ''}${id.brand ? `, brand ${id.brand}` : ''})`]);

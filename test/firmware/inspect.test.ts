@@ -36,7 +36,7 @@ describe('homie-ota inspect', () => {
     const file = write('lt.ino.d1_mini.bin', buildFirmwareImage({name: 'lt', version: '2.0.0', brand: 'acme'}));
     const {code, out} = await inspect(file);
     expect(code).toBe(0);
-    expect(out).toContain('usable      yes: stored as lt-2.0.0.bin');
+    expect(out).toContain('usable      yes: would be stored as lt-2.0.0.bin');
     expect(out).toContain('firmware    lt 2.0.0 (Homie markers, homie-esp8266 signature, brand acme)');
     expect(out).toContain('image       esp8266, flash 4 MB DIO');
     expect(out).toMatch(/md5 +[0-9a-f]{32}\n/);
@@ -74,6 +74,6 @@ describe('homie-ota inspect', () => {
     ensureBuilt();
     const file = write('fw.bin', buildFirmwareImage({name: 'cli', version: '1.0.0'}));
     const {stdout} = await promisify(execFile)(process.execPath, [CLI, 'inspect', file]);
-    expect(stdout).toContain('yes: stored as cli-1.0.0.bin');
+    expect(stdout).toContain('yes: would be stored as cli-1.0.0.bin');
   });
 });
