@@ -48,7 +48,7 @@ export function App({initialView = 'devices', onQuit}: {readonly initialView?: V
   const {exit} = useApp();
   const [view, setView] = useState<ViewId>(initialView);
   const [help, setHelp] = useState(false);
-  const [flash, setFlash] = useState<FooterMessage & {until: number} | null>(null);
+  const [flash, setFlash] = useState<Flash | null>(null);
   const [askQuit, setAskQuit] = useState<string | null>(null);
   const quitNow = useCallback(() => {
     onQuit?.();
@@ -84,7 +84,8 @@ export function App({initialView = 'devices', onQuit}: {readonly initialView?: V
   }, [engine, quitNow]);
 
   const onRefused = useCallback(() => {
-    setFlash({text: 'read-only mode (--readonly): actions that change devices or firmware are off', tone: 'warn', until: engine.now() + 5000});
+    const now = engine.now();
+    setFlash({text: 'read-only mode (--readonly): actions that change devices or firmware are off', tone: 'warn', time: now, until: now + 5000});
   }, [engine]);
 
   return (
@@ -100,7 +101,7 @@ function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
   readonly view: ViewId;
   readonly help: boolean;
   readonly closeHelp: () => void;
-  readonly flash: (FooterMessage & {until: number}) | null;
+  readonly flash: Flash | null;
   readonly askQuit: string | null;
   readonly onQuitAnswer: (yes: boolean) => void;
 }) {
@@ -149,10 +150,20 @@ function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
   );
 }
 
-function footerMessage(snapshot: DashboardSnapshot, flash: (FooterMessage & {until: number}) | null): FooterMessage | null {
-  if (flash && flash.until > snapshot.now) return flash;
-  const notice = snapshot.lastNotice;
-  if (notice && snapshot.now - notice.time < 15_000) return {text: notice.text, tone: notice.level};
+/** A message of the dashboard itself (a key refused in --readonly), shown until `until`. */
+type Flash = FooterMessage & {readonly time: number; readonly until: number};
+
+const NOTICE_SHOWN_MS = 15_000;
+
+/**
+ * The footer's message: the newest of the dashboard's own message and the engine's last notice, of
+ * whatever level — a success after a refusal replaces it — while it is fresh; else a lasting problem.
+ */
+function footerMessage(snapshot: DashboardSnapshot, flash: Flash | null): FooterMessage | null {
+  const notice = snapshot.lastNotice && snapshot.now - snapshot.lastNotice.time < NOTICE_SHOWN_MS ? snapshot.lastNotice : null;
+  const liveFlash = flash && flash.until > snapshot.now ? flash : null;
+  if (liveFlash && (!notice || notice.time <= liveFlash.time)) return liveFlash;
+  if (notice) return {text: notice.text, tone: notice.level};
   if (snapshot.problems.length > 0) return {text: snapshot.problems[0]!, tone: 'error'};
   return null;
 }

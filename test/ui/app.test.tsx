@@ -55,6 +55,24 @@ describe('dashboard shell', () => {
     expect(ui.frame()).not.toContain('Everywhere');
   });
 
+  it('a newer message replaces an older one in the footer, whatever its level: a refusal does not outstay a success', async () => {
+    engine = createEngine(testConfig(dir, {brokerPort: '0', readonly: true}));
+    ui = await renderDashboard(engine);
+    await ui.waitForText('Devices');
+    const footerMessage = () => ui!.frame().split('\n').at(-2);
+    engine.notice('firmware', 'error', 'Upload of x.bin refused: not an ESP image');
+    await ui.waitForText('Upload of x.bin refused');
+    engine.notice('firmware', 'info', 'Filed relay.bin as relay-1.0.0.bin');
+    await ui.waitForText('Filed relay.bin as relay-1.0.0.bin');
+    expect(footerMessage()).toBe('Filed relay.bin as relay-1.0.0.bin');
+    // a key --readonly refuses, then a success right after: the success shows
+    await ui.press('u');
+    await ui.waitForText('read-only mode (--readonly)');
+    engine.notice('ota', 'info', 'kitchen: updated to relay 1.1.0 ✓');
+    await ui.waitForText('kitchen: updated to relay 1.1.0 ✓');
+    expect(footerMessage()).toBe('kitchen: updated to relay 1.1.0 ✓');
+  });
+
   it('quits with q and with Ctrl+C', async () => {
     ui = await renderDashboard(engine);
     await ui.waitForText('homie-ota');
