@@ -134,7 +134,8 @@ export async function receivePush(device: PushDevice, md5Level: string, payload:
     const percent = ((done + writeLength) / size) * 100;
     if (device.dropAt !== undefined && percent >= device.dropAt) return {kind: 'dropped', percent: Math.round(percent)};
     if (device.stallAt !== undefined && percent >= device.stallAt) return {kind: 'stalled', percent: Math.round(percent)};
-    if (device.flashErrorAt !== undefined && percent >= device.flashErrorAt) return fail('WRITE');
+    // the flash breaks once PCT % is written: the progress reaches PCT %, the next write fails
+    if (device.flashErrorAt !== undefined && (done / size) * 100 >= device.flashErrorAt) return fail('WRITE');
     // flash at the configured speed: wait until this chunk's bytes are "written"
     const due = started + ((done + writeLength) / device.bytesPerSecond) * 1000;
     const wait = due - Date.now();
@@ -146,6 +147,7 @@ export async function receivePush(device: PushDevice, md5Level: string, payload:
     if (every <= 1 || (chunkNo > 1 && (chunkNo - 1) % every === 0)) device.publishStatus(`206 ${done}/${size}`);
   }
   if (base64 && done !== size) return fail('SIZE');
+  if (device.flashErrorAt !== undefined) return fail('WRITE'); // at 100 %: the last write
 
   // Update.end(): the MD5 given in the topic, then (ESP8266) the image's flash size against the chip
   const image = base64 ? Buffer.from(payload.toString('latin1'), 'base64') : payload.subarray(0, total);

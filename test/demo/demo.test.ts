@@ -4,11 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 import {loadConfig} from '../../src/config/load.js';
-import {DEMO_CAST, DEMO_FIRMWARE} from '../../src/demo/cast.js';
+import {DEMO_CAST, DEMO_FIRMWARE, DEMO_OTA_PLAN} from '../../src/demo/cast.js';
 import {parseDemoCount, prepareDemo, removeStaleDemoDirs, type Demo} from '../../src/demo/demo.js';
 import {createEngine} from '../../src/engine/create-engine.js';
 import type {Engine} from '../../src/engine/engine.js';
+import {percent} from '../../src/engine/ota/job.js';
+import {SIM_IMAGE_SIZE} from '../../src/sim/index.js';
 import {CLI, ensureBuilt} from '../helpers/pty.js';
+import {finished, otaWorld} from '../ota/helpers.js';
 import {tempDir} from '../helpers/tmp.js';
 import {waitFor} from '../helpers/wait-for.js';
 import {observe} from '../sim/sim-helpers.js';
@@ -80,6 +83,20 @@ describe('--demo N', () => {
       expect(demo!.fleet!.device('boiler-relay')!.faults.flashErrorAt).toBe(60);
     } finally {
       await watcher.close();
+    }
+  });
+
+  it('the failing demo update stops at 60 %, as the README says, with the device\'s reason', async () => {
+    const boiler = DEMO_CAST.find(d => d.id === 'boiler-relay')!;
+    const world = await otaWorld({specs: [boiler], firmware: [['demo-relay-3.2.0.bin', {name: 'demo-relay', version: '3.2.0', size: SIM_IMAGE_SIZE}]]});
+    try {
+      const plan = DEMO_OTA_PLAN.find(p => p.device === 'homie/boiler-relay')!;
+      const job = await finished(world.engine, world.engine.ota.create({deviceKeys: [plan.device], firmware: plan.firmware}).jobs[0]!.id);
+      expect(job.error).toBe('writing the flash failed on the device (500 FLASH_ERROR)');
+      expect(percent(job)).toBe(60);
+      expect(fs.readFileSync(path.join(import.meta.dirname, '../../README.md'), 'utf8')).toMatch(/one fails at 60 % with the device's reason/);
+    } finally {
+      await world.close();
     }
   });
 

@@ -1,5 +1,6 @@
 import mqtt from 'mqtt';
 import {afterEach, describe, expect, it} from 'vitest';
+import {percent} from '../../src/engine/ota/job.js';
 import {finished, otaWorld, type OtaWorld} from './helpers.js';
 import {waitFor} from '../helpers/wait-for.js';
 
@@ -71,6 +72,8 @@ describe('MQTT push to homie-esp8266 (simulated)', () => {
     const [noSpace, badFlash, off] = await Promise.all(result.jobs.map(j => finished(engine, j.id)));
     expect(noSpace).toMatchObject({state: 'failed', error: expect.stringMatching(/does not fit the free sketch space.*NOT_ENOUGH_SPACE/)});
     expect(badFlash).toMatchObject({state: 'failed', error: expect.stringMatching(/FLASH_ERROR/)});
+    // the progress the Queue shows is where the fault says the flash broke
+    expect(percent(badFlash)).toBe(40);
     expect(off).toMatchObject({state: 'failed', error: expect.stringMatching(/OTA is disabled on the device \(403\)/)});
     expect(engine.inventory.get('homie/bad-flash')!.fw.version).toBe('1.0.0');
   });

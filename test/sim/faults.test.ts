@@ -55,8 +55,9 @@ describe('OTA faults', () => {
     const from = await push(d);
     await until(() => statuses(d, from).includes('500 FLASH_ERROR'), 'the flash error');
     const progress = statuses(d, from).filter(s => s.startsWith('206 ')).map(s => Number(s.slice(4).split('/')[0]) / bin.length);
-    expect(progress.at(-1)!).toBeLessThan(0.6);
-    expect(progress.at(-1)!).toBeGreaterThan(0.5);
+    // the progress reaches 60 % (to the end of the chunk that crosses it), then the next write fails
+    expect(progress.at(-1)!).toBeGreaterThanOrEqual(0.6);
+    expect(progress.at(-1)!).toBeLessThan(0.6 + 1460 / bin.length);
     await sleep(300);
     expect(d.state).toBe('ready');
   });
