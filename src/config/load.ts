@@ -19,6 +19,7 @@ export interface CliOverrides {
   readonly watch?: boolean;
   readonly headless?: boolean;
   readonly readonly?: boolean;
+  readonly demo?: boolean;
 }
 
 export type LoadResult =
@@ -242,6 +243,7 @@ export function loadConfig(flags: CliOverrides, env: NodeJS.ProcessEnv = process
       logMaxSize,
       readonly: flags.readonly ?? false,
       headless: flags.headless ?? false,
+      demo: flags.demo ?? false,
       http: {host: httpHost, port: httpPort, endpoint, baseUrl: str('OTA_BASE_URL'), user, password, tlsCert, tlsKey, endpointAuth, uploadLimit},
       mqtt: {
         embedded,

@@ -125,6 +125,8 @@ export interface Config {
   readonly logMaxSize: number;
   readonly readonly: boolean;
   readonly headless: boolean;
+  /** --demo: simulated devices and a temporary folder that is removed on quit, open updates with it */
+  readonly demo: boolean;
   readonly http: HttpSettings;
   readonly mqtt: MqttSettings;
 }

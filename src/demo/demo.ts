@@ -109,7 +109,7 @@ export async function prepareDemo(count: string | undefined, options: {tmp?: str
       return fleet;
     },
     // forced over any flag: the demo never touches the user's store, log or broker
-    overrides: {config: ini, mqtt: 'embedded', firmwareDir: path.join(dir, 'firmwares'), logFile: path.join(dir, 'homie-ota.log'), prefix: 'homie,devices'},
+    overrides: {config: ini, mqtt: 'embedded', firmwareDir: path.join(dir, 'firmwares'), logFile: path.join(dir, 'homie-ota.log'), prefix: 'homie,devices', demo: true},
     async start(engine: Engine) {
       const port = engine.broker?.boundPort;
       if (!port) throw new Error('the demo needs the embedded broker');

@@ -106,6 +106,7 @@ function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
   readonly onQuitAnswer: (yes: boolean) => void;
 }) {
   const snapshot = useSnapshot();
+  const engine = useEngine();
   const {columns, rows} = useTerminalSize();
   const {activeScopes, modalOpen} = useKeyboardState();
   const status = headerLines(snapshot, columns);
@@ -132,7 +133,9 @@ function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
         {askQuit ? (
           <Confirm
             question={askQuit}
-            detail="Waiting updates resume when homie-ota starts again; a transfer in progress finishes on the device and is checked after the restart."
+            detail={engine.config.demo
+              ? 'The demo ends here: its devices stop and its folder is deleted; nothing resumes.'
+              : 'Waiting updates resume when homie-ota starts again; a transfer in progress finishes on the device and is checked after the restart.'}
             width={columns}
             onConfirm={() => onQuitAnswer(true)}
             onCancel={() => onQuitAnswer(false)}

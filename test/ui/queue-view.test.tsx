@@ -173,8 +173,9 @@ describe('Queue view', () => {
 });
 
 describe('quitting with open updates', () => {
-  it('q asks first while updates are open; n stays, y quits', async () => {
-    world = await otaWorld({specs: [{id: 'far', generation: 'v3', fw: relay}]});
+  /** A job waiting for a lost device, the Queue on screen, and q pressed: the question is up. */
+  async function askToQuit(config: {demo?: boolean} = {}): Promise<string> {
+    world = await otaWorld({specs: [{id: 'far', generation: 'v3', fw: relay}], config});
     const {engine, fleet} = world;
     await fleet.device('far')!.goOffline({will: true});
     await waitFor(() => engine.inventory.get('homie/far')?.state === 'lost', 'offline');
@@ -182,12 +183,22 @@ describe('quitting with open updates', () => {
     ui = await renderDashboard(engine, {initialView: 'queue'});
     await ui.waitForText('1 waiting');
     await ui.press('q');
-    await ui.waitForText('1 update is open. Quit homie-ota?');
-    await ui.press('n');
+    return flat(await ui.waitForText('1 update is open. Quit homie-ota?'));
+  }
+
+  it('q asks first while updates are open; n stays, y quits', async () => {
+    expect(await askToQuit()).toContain('Waiting updates resume when homie-ota starts again');
+    await ui!.press('n');
     await waitFor(() => !ui!.frame().includes('Quit homie-ota?'), 'the question gone');
-    await ui.press('q');
-    await ui.waitForText('Quit homie-ota?');
-    await ui.press('y');
-    await ui.exited;
+    await ui!.press('q');
+    await ui!.waitForText('Quit homie-ota?');
+    await ui!.press('y');
+    await ui!.exited;
+  });
+
+  it('in the demo, says what is true there: the folder goes, nothing resumes', async () => {
+    const question = await askToQuit({demo: true});
+    expect(question).toContain('The demo ends here: its devices stop and its folder is deleted; nothing resumes.');
+    expect(question).not.toContain('resume when homie-ota starts again');
   });
 });
