@@ -85,8 +85,9 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.on('error', () => {
       // stdout closed (a pipe went away): keep serving, the log file still records
     });
-    // printing goes on through the shutdown, so its steps show in the journal too
-    runHeadless(engine);
+    // printing goes on through the shutdown, so its steps show in the journal too; what is held
+    // (a count of repeated lines, the last second's device changes) is printed at the very end
+    process.once('exit', runHeadless(engine));
     return;
   }
 

@@ -17,6 +17,8 @@ export type EngineEvents = {
   mqtt: [status: MqttStatus];
   /** device records changed (ids of the changed devices; empty means "many or all") */
   inventory: [keys: readonly string[]];
+  /** devices that appeared or went, or changed state, firmware or address: every key, never "many" */
+  devices: [keys: readonly string[]];
   firmware: [];
   jobs: [];
   notice: [notice: Notice];

@@ -67,7 +67,7 @@ export class Inventory implements Service {
       changed: () => this.#notifier.changed(undefined, true),
     }, this.#log, engine.now);
     this.#forgetter = new Forgetter(engine.mqtt, this.#log);
-    this.#notifier = new ChangeNotifier(keys => engine.bus.emit('inventory', keys), engine.now);
+    this.#notifier = new ChangeNotifier(keys => engine.bus.emit('inventory', keys), engine.now, keys => engine.bus.emit('devices', keys));
     this.#saver = new SaveScheduler(() => this.#save(), engine.now);
     engine.mqtt.onMessage((topic, payload, packet) => this.#onMessage(topic, payload, packet));
     engine.mqtt.onConnect(() => void this.#discovery.connected());
