@@ -146,7 +146,9 @@ export async function prepareDemo(count: string | undefined, options: {tmp?: str
           const planned = DEMO_OTA_PLAN.filter(p => engine.inventory.get(p.device));
           const started = planned.flatMap(p => engine.ota.create({deviceKeys: [p.device], firmware: p.firmware}).jobs);
           if (started.length > 0) {
-            engine.notice('demo', 'info', `demo: ${started.length} update(s) started (${started.map(j => `${j.deviceId} → ${j.firmware.name} ${j.firmware.version}`).join(', ')}); press 3 for the Queue view`);
+            // the key hint only where there is a dashboard to press it in
+            const follow = engine.config.headless ? '' : '; press 3 for the Queue view';
+            engine.notice('demo', 'info', `${started.length} update(s) started (${started.map(j => `${j.deviceId} → ${j.firmware.name} ${j.firmware.version}`).join(', ')})${follow}`);
           }
         }, 9000).unref();
       }, () => {});

@@ -174,12 +174,12 @@ export class FirmwareStore implements Service {
     try {
       data = await fsp.readFile(this.pathOf(record));
     } catch (error) {
-      return {ok: false, reason: `cannot read ${record.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); look at the Firmware view`};
+      return {ok: false, reason: `cannot read ${record.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check that the file is still there and readable`};
     }
     const md5 = crypto.createHash('md5').update(data).digest('hex');
     if (md5 !== record.md5) {
       void this.#backgroundScan();
-      return {ok: false, reason: `${record.file} changed on disk since it was identified (MD5 ${md5} now, ${record.md5} before); it is identified again, look at the Firmware view and try again`};
+      return {ok: false, reason: `${record.file} changed on disk since it was identified (MD5 ${md5} now, ${record.md5} before); it is identified again: try again once it is listed`};
     }
     return {ok: true, data};
   }

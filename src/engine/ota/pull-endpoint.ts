@@ -183,7 +183,7 @@ function choose(engine: Engine, ota: OtaService, client: PullClient, device: Dev
   if (!name) return {none: 'cannot tell which firmware it runs (no Homie version header, unknown sketch MD5)'};
   if (target) {
     const asked = target.includes('@') ? matchV1Payload(target, store.list()) : store.find(name, target);
-    if (asked && asked.name !== name) return {none: `asks for ${asked.file}, a different firmware, without a job; create one with u in the Devices view`};
+    if (asked && asked.name !== name) return {none: `asks for ${asked.file}, a different firmware, without a job: create a job for it first`};
     if (asked) return {firmware: asked};
   }
   const newest = store.newest(name);
