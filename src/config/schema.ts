@@ -79,7 +79,7 @@ export const KEYS: readonly KeySpec[] = [
   {section: 'mqtt', key: 'MQTT_BROKER_PORT', kind: 'port', default: '1883', flag: '--broker-port',
     help: 'Port the embedded broker listens on.'},
   {section: 'mqtt', key: 'MQTT_EVENTS_TOPIC', kind: 'string', default: 'homie-ota',
-    help: "homie-ota's own topic: <topic>/status (online/offline, retained) and <topic>/jobs/<id> (job state as JSON)."},
+    help: "homie-ota's own topic: <topic>/status (online/offline, retained), <topic>/jobs/<id> (job state as JSON) and <topic>/rollouts/<id> (rollout state and counts as JSON)."},
 ];
 
 export interface MqttSettings {

@@ -39,7 +39,7 @@ export interface FaultAssignment {
 export const FAULT_HELP: ReadonlyArray<readonly [string, string]> = [
   ['ota-disabled', 'OTA disabled: 403 on a push; Homie 1.x ignores $ota'],
   ['no-space', 'not enough free sketch space: 400 NOT_ENOUGH_SPACE'],
-  ['flash-error=PCT', 'flash write fails at PCT %: 500 FLASH_ERROR'],
+  ['flash-error=PCT', 'the progress reaches PCT %, then the flash write fails: 500 FLASH_ERROR'],
   ['drop=PCT', 'connection lost at PCT % of a transfer; back on the old firmware'],
   ['stall=PCT', 'goes silent at PCT % of a transfer, stays connected'],
   ['never-back', 'never comes back after the reboot of a successful OTA'],
