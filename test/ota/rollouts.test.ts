@@ -1,10 +1,15 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import mqtt from 'mqtt';
 import {afterEach, describe, expect, it} from 'vitest';
+import {createEngine} from '../../src/engine/create-engine.js';
 import type {Engine} from '../../src/engine/engine.js';
 import {countFromJobs, openByRollout, tallyOf} from '../../src/engine/ota/rollout-counts.js';
 import type {Rollout} from '../../src/engine/ota/types.js';
 import {buildJobsSlice} from '../../src/store/jobs-slice.js';
 import {finished, otaWorld, type OtaWorld} from './helpers.js';
+import {testConfig} from '../helpers/config.js';
+import {tempDir} from '../helpers/tmp.js';
 import {waitFor} from '../helpers/wait-for.js';
 
 let world: OtaWorld | null = null;
@@ -170,6 +175,33 @@ describe('rollouts count what happened to each device, the same everywhere', () 
     await expectCountsEverywhere(engine, events, rollout, {devices: 2, done: 1, skipped: 0, cancelled: 1, failed: 0});
     // cancelling again says why not
     expect(engine.ota.setRolloutState(id, 'cancelled').message).toMatch(/has been cancelled: nothing to cancel/);
+  });
+
+  it('a jobs.json written before rollouts kept counts loads with counts made from its jobs', async () => {
+    const tmp = tempDir();
+    try {
+      const job = (id: string, deviceKey: string, state: string) => ({
+        id, deviceKey, deviceId: deviceKey.split('/')[1], firmware: {name: 'relay', version: '1.1.0', file: 'relay-1.1.0.bin', md5: 'a'.repeat(32), size: 1000, chip: 'esp8266', gzip: false},
+        method: 'mqtt-push', state, createdAt: Number(id.slice(2)), updatedAt: 1, attempt: 1, from: {}, rolloutId: 'r-1', timeline: [],
+      });
+      fs.mkdirSync(path.join(tmp.dir, 'firmwares'));
+      fs.writeFileSync(path.join(tmp.dir, 'firmwares', 'jobs.json'), JSON.stringify({
+        version: 1, nextId: 9, history: {},
+        rollouts: [{id: 'r-1', firmware: {name: 'relay', version: '1.1.0'}, scope: 'old', state: 'done', maxFailures: 1, createdAt: 1, updatedAt: 2, reason: '3/4 done, 0 failed'}],
+        // the same device twice: a failed attempt and its retry that was done
+        jobs: [job('j-2', 'homie/a', 'done'), job('j-3', 'homie/b', 'skipped'), job('j-4', 'homie/c', 'failed'), job('j-5', 'homie/c', 'done'), job('j-6', 'homie/d', 'cancelled')],
+      }));
+      const engine = createEngine(testConfig(tmp.dir, {brokerPort: '0'}));
+      await engine.start();
+      try {
+        expect(engine.ota.rollout('r-1')!.counts).toEqual({devices: 4, done: 2, skipped: 1, cancelled: 1, failed: 0});
+        expect(engine.ota.rollout('r-1')!.reason).toBeUndefined();
+      } finally {
+        await engine.stop();
+      }
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   it('a retry counts the device once, by its newest attempt; the same job is not retried twice', async () => {

@@ -131,6 +131,31 @@ export function etaSeconds(job: Job, now?: number): number | undefined {
   return Math.max(0, (p.total - p.done) / rate);
 }
 
+/** Why the job cannot be cancelled, in words, or null when it can (it has not reached the device). */
+export function cannotCancel(job: Job): string | null {
+  switch (job.state) {
+    case 'queued':
+    case 'waiting':
+      return null;
+    case 'sending':
+    case 'flashing':
+      return `${job.id} is ${job.state}: the firmware is on its way to the device and a transfer cannot be stopped; it will be verified`;
+    case 'rebooting':
+    case 'verifying':
+      return `${job.id} is ${job.state}: the device already has the firmware, which cannot be taken back; it will be verified`;
+    default:
+      return `${job.id} has already ended (${job.state}): nothing to cancel`;
+  }
+}
+
+/** Why the job itself cannot be tried again (still open, done, retried already), or null. */
+export function cannotRetry(job: Job): string | null {
+  if (job.state !== 'failed' && job.state !== 'cancelled') {
+    return `${job.id} is ${job.state}: only a failed or cancelled job can be retried${isFinal(job) ? '' : ' (this one is still open)'}`;
+  }
+  return job.retriedAs ? `${job.id} was already retried as ${job.retriedAs}` : null;
+}
+
 /** One line for logs and MQTT events: "j-12 relay-1 relay 1.2.0: flashing 45%" */
 export function describeJob(job: Job): string {
   const pct = percent(job);

@@ -4,7 +4,7 @@ import type {Engine, Service} from '../engine.js';
 import type {DeviceRecord} from '../inventory/inventory.js';
 import type {FirmwareRecord} from '../firmware/store.js';
 import type {Log} from '../log.js';
-import {annotate, describeJob, FINAL_STATES, isFinal, percent, TRANSFER_STATES, transition, type Job, type JobFirmware, type WaitKind} from './job.js';
+import {annotate, cannotCancel, cannotRetry, describeJob, FINAL_STATES, isFinal, percent, TRANSFER_STATES, transition, type Job, type JobFirmware, type WaitKind} from './job.js';
 import {EMPTY_JOBS_FILE, loadJobsFile, saveJobsFile, saveJobsFileSync, type JobsFile} from './jobs-file.js';
 import {planUpdate} from './plan.js';
 import {explainPushStatus, parsePushStatus, pushTopic} from './push-status.js';
@@ -210,20 +210,7 @@ export class OtaService implements Service {
   cancelRefusal(id: string): string | null {
     const job = this.#jobs.get(id);
     if (!job) return `no job ${id}`;
-    if (this.engine.readonly) return 'read-only mode (--readonly)';
-    switch (job.state) {
-      case 'queued':
-      case 'waiting':
-        return null;
-      case 'sending':
-      case 'flashing':
-        return `${id} is ${job.state}: the firmware is on its way to the device and a transfer cannot be stopped; it will be verified`;
-      case 'rebooting':
-      case 'verifying':
-        return `${id} is ${job.state}: the device already has the firmware, which cannot be taken back; it will be verified`;
-      default:
-        return `${id} has already ended (${job.state}): nothing to cancel`;
-    }
+    return this.engine.readonly ? 'read-only mode (--readonly)' : cannotCancel(job);
   }
 
   /** Cancel a job that has not reached the device yet (a transfer in progress cannot be stopped). */
@@ -239,10 +226,8 @@ export class OtaService implements Service {
     const job = this.#jobs.get(id);
     if (!job) return `no job ${id}`;
     if (this.engine.readonly) return 'read-only mode (--readonly)';
-    if (job.state !== 'failed' && job.state !== 'cancelled') {
-      return `${id} is ${job.state}: only a failed or cancelled job can be retried${isFinal(job) ? '' : ' (this one is still open)'}`;
-    }
-    if (job.retriedAs) return `${id} was already retried as ${job.retriedAs}`;
+    const refusal = cannotRetry(job);
+    if (refusal) return refusal;
     const active = this.activeJobFor(job.deviceKey);
     if (active) return `${job.deviceId} already has job ${active.id} (${active.state})`;
     if (!this.engine.inventory.get(job.deviceKey)) return `${job.deviceId} is no longer in the inventory`;

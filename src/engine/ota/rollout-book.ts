@@ -40,9 +40,12 @@ export class RolloutBook {
     return this.#rollouts.get(id);
   }
 
-  /** Rollouts from jobs.json; ones saved before counts were kept are counted from their listed jobs. */
+  /**
+   * Rollouts from jobs.json. Ones saved before counts were kept are counted from their listed jobs,
+   * and lose the "3/4 done, 0 failed" a finished one carried as its reason (the counts say it now).
+   */
   restore(rollouts: readonly StoredRollout[], jobs: readonly Job[]): void {
-    this.#rollouts = new Map(rollouts.map(r => [r.id, {...r, counts: r.counts ?? countFromJobs(r.id, jobs)}]));
+    this.#rollouts = new Map(rollouts.map(r => [r.id, r.counts ? {...r, counts: r.counts} : {...r, counts: countFromJobs(r.id, jobs), reason: r.state === 'done' ? undefined : r.reason}]));
   }
 
   add(rollout: Omit<Rollout, 'counts'>, jobs: number, skipped: number): Rollout {
