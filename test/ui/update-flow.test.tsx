@@ -49,7 +49,8 @@ describe('u: update marked devices from the keyboard', () => {
     expect(jobs.map(j => j.deviceId).sort()).toEqual(['kitchen', 'porch']);
     expect(engine.ota.rollouts()).toHaveLength(1);
     await Promise.all(jobs.map(j => finished(engine, j.id)));
-    await ui.waitForText(/2\/2 done/);
+    const queue = await ui.waitForText(/2 jobs: 2 done · 2 at a time/);
+    expect(queue).toMatch(/✓ r-\d+ +finished: relay 1\.1\.0 · 2 devices: 2 done · 2 marked devices/);
     // the device detail shows its OTA history
     await ui.press('1');
     await ui.waitForText(/kitchen/);
