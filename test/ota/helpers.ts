@@ -74,7 +74,12 @@ export async function otaWorld(options: {
   await fleet.waitAllAdvertised(10_000);
   await waitFor(() => engine.inventory.discoveryStatus.completedAt, 'inventory loaded', 10_000);
   for (const device of fleet.devices) {
-    await waitFor(() => engine.inventory.get(device.key)?.state === 'ready' && engine.inventory.get(device.key)?.fw.version, `${device.key} ready in the inventory`, 10_000);
+    // homie-esp8266 2.x/3.x devices also announce OTA support: a job is refused until that is in
+    const announcesOta = device.generation === 'v2' || device.generation === 'v2.3' || device.generation === 'v3';
+    await waitFor(() => {
+      const record = engine.inventory.get(device.key);
+      return record?.state === 'ready' && record.fw.version && (!announcesOta || record.otaEnabled !== undefined);
+    }, `${device.key} ready in the inventory`, 10_000);
   }
   return Object.assign(world, {
     fleet,
