@@ -38,7 +38,8 @@ describe('a restart in the middle of a rollout', () => {
     fleet = startFleet({url: broker.url, specs: ['m1', 'm2', 'm3'].map(id => ({id, generation: 'v3' as const, fw: {name: 'relay', version: '1.0.0'}})), flashSpeed: 60_000, rebootDelay: 300});
     await fleet.waitAllAdvertised();
     engine = await startEngine(t.dir);
-    for (const id of ['m1', 'm2', 'm3']) await waitFor(() => engine!.inventory.get(`homie/${id}`)?.state === 'ready', `${id} ready`);
+    // ready, and its OTA announcement in (without it the job is refused)
+    for (const id of ['m1', 'm2', 'm3']) await waitFor(() => engine!.inventory.get(`homie/${id}`)?.state === 'ready' && engine!.inventory.get(`homie/${id}`)?.otaEnabled, `${id} ready`);
     const created = engine.ota.create({deviceKeys: ['homie/m1', 'homie/m2', 'homie/m3'], firmware: {name: 'relay', version: '1.1.0'}, rollout: {scope: 'test', canary: false, maxFailures: 3}});
     expect(created.jobs, JSON.stringify(created)).toHaveLength(3);
     const first = created.jobs[0]!.id;
