@@ -42,7 +42,7 @@ export function rolloutParagraphs(row: RolloutRow, jobs: readonly Job[], readonl
   ];
   if (r.reason) out.push({text: `${r.state === 'stopped' ? 'Stopped because' : 'Why'}: ${printable(r.reason)}`, tone: r.state === 'stopped' ? 'error' : undefined});
   const canary = r.canaryJobId ? jobs.find(j => j.id === r.canaryJobId) : undefined;
-  if (r.canaryJobId) out.push({text: `Canary: ${r.canaryJobId}${canary ? ` ${printable(canary.deviceId)} (${canary.state})` : ''}; the others start once it is done`});
+  if (r.canaryJobId) out.push({text: `Canary: ${r.canaryJobId}${canary ? ` ${printable(canary.deviceId)} (${canary.state})` : ''}${isEnded(r) ? '' : '; the others start once it is done'}`});
   out.push({text: `Stops after ${r.maxFailures} failure${r.maxFailures === 1 ? '' : 's'}; started ${clockTime(r.createdAt)}${r.endedAt ? `, ended ${clockTime(r.endedAt)}` : ''}`});
   if (!readonly) {
     out.push({text: isEnded(r) ? 'd dismisses it from the list (its jobs stay)' : 'p pauses or resumes it; c cancels what has not started', tone: 'muted'});
