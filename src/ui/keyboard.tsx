@@ -1,6 +1,7 @@
-import React, {createContext, useCallback, useContext, useEffect, useMemo, useRef, useState} from 'react';
+import React, {createContext, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState} from 'react';
 import {useInput, useStdin} from 'ink';
 import {commandFor, isRefusedInReadonly, type Command, type InkKey, type Scope} from './keymap.js';
+import {PacedInput} from './input/paced-input.js';
 
 /**
  * One keyboard owner. Components register layers; the provider's single `useInput` turns each key
@@ -46,20 +47,32 @@ export interface KeyboardProviderProps {
 }
 
 export function KeyboardProvider({readonly, onGlobal, onRefused, onInterrupt, children}: KeyboardProviderProps) {
-  const [layers, setLayers] = useState<readonly Registered[]>([]);
+  // routing reads the layers mounted now (registered in layout effects, during the commit); the
+  // version only redraws what depends on them (footer hints)
+  const layersRef = useRef<readonly Registered[]>([]);
+  const [version, setVersion] = useState(0);
   const nextId = useRef(1);
-  const layersRef = useRef(layers);
-  layersRef.current = layers;
-  const {isRawModeSupported} = useStdin();
+  const {stdin, isRawModeSupported} = useStdin();
+  const pacer = stdin instanceof PacedInput ? stdin : null;
+  // the key the pacer handed out last, once handled: its effect tells the pacer to send the next one
+  // (a parent's effects run after its children's, so the whole tree has caught up by then)
+  const [handled, setHandled] = useState(0);
+  useEffect(() => {
+    if (handled > 0) pacer?.settled(handled);
+  }, [handled, pacer]);
 
   const register = useCallback((entry: Omit<Registered, 'id'>) => {
     const id = nextId.current++;
-    setLayers(current => [...current, {...entry, id}]);
-    return () => setLayers(current => current.filter(layer => layer.id !== id));
+    layersRef.current = [...layersRef.current, {...entry, id}];
+    setVersion(v => v + 1);
+    return () => {
+      layersRef.current = layersRef.current.filter(layer => layer.id !== id);
+      setVersion(v => v + 1);
+    };
   }, []);
 
   const dispatch = (input: string, key: InkKey) => {
-    const ordered = [...layersRef.current].sort((a, b) => b.priority - a.priority || b.id - a.id);
+    const ordered = byPriority(layersRef.current);
     if (key.ctrl && input === 'c') {
       if (onInterrupt) onInterrupt();
       else onGlobal('app.quit');
@@ -82,19 +95,13 @@ export function KeyboardProvider({readonly, onGlobal, onRefused, onInterrupt, ch
     if (readonly && top && isRefusedInReadonly(top.ref.current.scopes, input, key)) onRefused();
   };
   useInput((input, key) => {
-    // Ink hands over a burst of keys without escape sequences (fast typing over SSH, tmux send-keys,
-    // "jj⏎") as one string: each character is a key of its own. Text prompts (modal layers) get a
-    // paste of plain text whole.
-    const modalOnTop = layersRef.current.some(layer => layer.modal && layer.priority > 0);
-    const plain = /^[\x20-\x7e]+$/.test(input);
-    if (input.length > 1 && !key.meta && !input.includes('\u001B') && !(modalOnTop && plain)) {
-      for (const ch of input) dispatch(...singleKey(ch));
-      return;
-    }
+    // one key per call: the pacer in front of Ink hands them out one by one
+    if (pacer) setHandled(pacer.token);
     dispatch(input, key);
   }, {isActive: isRawModeSupported === true});
 
-  const top = useMemo(() => [...layers].sort((a, b) => b.priority - a.priority || b.id - a.id)[0], [layers]);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const top = useMemo(() => byPriority(layersRef.current)[0], [version]);
   const api = useMemo<KeyboardApi>(() => ({
     register,
     activeScopes: top?.scopes ?? [],
@@ -103,15 +110,7 @@ export function KeyboardProvider({readonly, onGlobal, onRefused, onInterrupt, ch
   return <KeyboardContext.Provider value={api}>{children}</KeyboardContext.Provider>;
 }
 
-/** One character of a burst as Ink would have reported it alone. */
-function singleKey(ch: string): [string, InkKey] {
-  const code = ch.charCodeAt(0);
-  if (ch === '\r' || ch === '\n') return ['', {return: true}];
-  if (ch === '\t') return ['', {tab: true}];
-  if (code === 0x7f || code === 0x08) return ['', {backspace: true}];
-  if (code > 0 && code < 0x20) return [String.fromCharCode(code + 0x60), {ctrl: true}];
-  return [ch, {shift: ch !== ch.toLowerCase()}];
-}
+const byPriority = (layers: readonly Registered[]) => [...layers].sort((a, b) => b.priority - a.priority || b.id - a.id);
 
 /** Register a key layer while `isActive`; the handler may change every render. */
 export function useKeyLayer(layer: KeyLayer, isActive = true): void {
@@ -121,7 +120,8 @@ export function useKeyLayer(layer: KeyLayer, isActive = true): void {
   ref.current = layer;
   const scopesKey = layer.scopes.join(',');
   const {register} = api;
-  useEffect(() => {
+  // a layout effect: the layer routes keys from the commit that mounts it, before any later key
+  useLayoutEffect(() => {
     if (!isActive) return;
     return register({ref, scopes: ref.current.scopes, modal: Boolean(layer.modal), priority: layer.priority ?? 0});
     // re-register when the scopes, modality or priority change

@@ -4,6 +4,7 @@ import type {Engine} from '../engine/engine.js';
 import type {DashboardStore} from '../store/dashboard-store.js';
 import {App, type ViewId} from './app.js';
 import {PersistentStateProvider, Providers} from './context.js';
+import {PacedInput} from './input/paced-input.js';
 
 const ENTER_ALT_SCREEN = '\u001B[?1049h\u001B[H';
 const LEAVE_ALT_SCREEN = '\u001B[?1049l';
@@ -38,6 +39,10 @@ export function runUi(engine: Engine, store: DashboardStore, options: {initialVi
   console.warn = (...args: unknown[]) => consoleLog.warn(format(args));
   console.error = (...args: unknown[]) => consoleLog.error(format(args));
 
+  // keys reach Ink one at a time, each after the render the previous one caused (typed ahead, pasted)
+  const stdin = new PacedInput(options.stdin ?? process.stdin, {
+    onDropped: (count, max) => engine.notice('ui', 'warn', `${count} typed-ahead key${count === 1 ? ' was' : 's were'} dropped: at most ${max} keys wait their turn; type or paste less at once`),
+  });
   stdout.write(ENTER_ALT_SCREEN);
   const instance = render(
     <Providers store={store} engine={engine}>
@@ -45,7 +50,7 @@ export function runUi(engine: Engine, store: DashboardStore, options: {initialVi
         <App initialView={options.initialView} />
       </PersistentStateProvider>
     </Providers>,
-    {stdout, stdin: options.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: false, maxFps: MAX_FPS},
+    {stdout, stdin: stdin as unknown as NodeJS.ReadStream, exitOnCtrlC: false, patchConsole: false, maxFps: MAX_FPS},
   );
   let closed = false;
   const close = () => {
@@ -56,6 +61,7 @@ export function runUi(engine: Engine, store: DashboardStore, options: {initialVi
     } catch {
       // already unmounted
     }
+    stdin.close();
     stdout.write(LEAVE_ALT_SCREEN + SHOW_CURSOR);
     Object.assign(console, original);
   };

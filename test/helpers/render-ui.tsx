@@ -1,4 +1,6 @@
 import React from 'react';
+import {EventEmitter} from 'node:events';
+import {render as inkRender} from 'ink';
 import {render} from 'ink-testing-library';
 import stripAnsi from 'strip-ansi';
 import {App, type ViewId} from '../../src/ui/app.js';
@@ -8,6 +10,14 @@ import {createDashboardStore, type DashboardStore} from '../../src/store/dashboa
 import {afterEach, beforeEach} from 'vitest';
 import {tempDir} from './tmp.js';
 import {waitFor} from './wait-for.js';
+import {flushRest, tokenize} from '../../src/ui/input/key-tokens.js';
+import {PacedInput} from '../../src/ui/input/paced-input.js';
+
+/** Keys as the terminal sends them, one by one. */
+export function splitKeys(data: string): string[] {
+  const {keys, rest} = tokenize(data);
+  return [...keys, ...flushRest(rest)];
+}
 
 export const keys = {
   up: '\u001B[A',
@@ -31,8 +41,12 @@ export interface RenderedDashboard {
   readonly store: DashboardStore;
   /** the last frame without colours */
   frame(): string;
-  /** write keys one at a time, letting React settle after each */
+  /** type keys one at a time ("jj" is two), letting React settle after each */
   press(...sequence: string[]): Promise<void>;
+  /** write data as one read, as a paste or keys typed ahead arrive (only `paced` dashboards take it as keys) */
+  write(data: string): void;
+  /** paced dashboards: every key written has been handled and its render's effects have run */
+  idle(): boolean;
   /** wait until the frame contains `text` (or matches) */
   waitForText(text: string | RegExp, timeoutMs?: number): Promise<string>;
   resize(columns: number, rows: number): void;
@@ -40,18 +54,55 @@ export interface RenderedDashboard {
   unmount(): void;
 }
 
-/** Render the whole dashboard for an engine (started or not) at a chosen terminal size. */
-export async function renderDashboard(engine: Engine, options: {columns?: number; rows?: number; initialView?: ViewId} = {}): Promise<RenderedDashboard> {
+/** A terminal's stdin for a paced dashboard: what is written arrives as one read. */
+class FakeTerminalInput extends EventEmitter {
+  readonly isTTY = true;
+  setRawMode() {}
+  ref() {}
+  unref() {}
+  write(data: string) {
+    this.emit('data', data);
+  }
+}
+
+/** What ink-testing-library's render gives, for a dashboard read through the app's input pacer. */
+function renderPaced(tree: React.ReactElement) {
+  const stdout = Object.assign(new EventEmitter(), {
+    columns: 100,
+    frames: [] as string[],
+    write(frame: string) {
+      this.frames.push(frame);
+      return true;
+    },
+  });
+  const terminal = new FakeTerminalInput();
+  const pacer = new PacedInput(terminal);
+  const instance = inkRender(tree, {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stdin: pacer as unknown as NodeJS.ReadStream,
+    debug: true,
+    exitOnCtrlC: false,
+    patchConsole: false,
+  });
+  return {stdout, stdin: terminal, pacer, lastFrame: () => stdout.frames.at(-1), unmount: () => instance.unmount()};
+}
+
+/**
+ * Render the whole dashboard for an engine (started or not) at a chosen terminal size. `paced`: input
+ * goes through the pacer in front of Ink as in the app, so `write` can send a burst.
+ */
+export async function renderDashboard(engine: Engine, options: {columns?: number; rows?: number; initialView?: ViewId; paced?: boolean} = {}): Promise<RenderedDashboard> {
   const store = createDashboardStore(engine, {intervalMs: 20});
   let exitResolve: () => void = () => {};
   const exited = new Promise<void>(resolve => (exitResolve = resolve));
-  const instance = render(
+  const tree = (
     <Providers store={store} engine={engine}>
       <PersistentStateProvider>
         <App initialView={options.initialView} onQuit={() => exitResolve()} />
       </PersistentStateProvider>
-    </Providers>,
+    </Providers>
   );
+  const instance = options.paced ? renderPaced(tree) : render(tree);
   const stdout = instance.stdout as unknown as NodeJS.WriteStream & {rows?: number; columns: number};
   const resize = (columns: number, rows: number) => {
     Object.defineProperty(stdout, 'columns', {value: columns, configurable: true});
@@ -69,12 +120,15 @@ export async function renderDashboard(engine: Engine, options: {columns?: number
     store,
     frame,
     async press(...sequence) {
-      for (const key of sequence) {
+      // the dashboard gets one key per read from the pacer in front of Ink; this stdin has none
+      for (const key of sequence.flatMap(splitKeys)) {
         instance.stdin.write(key);
         await settle();
       }
       await settle();
     },
+    write: data => instance.stdin.write(data),
+    idle: () => !('pacer' in instance) || instance.pacer.idle,
     waitForText: (text, timeoutMs = 3000) => waitFor(() => {
       const f = frame();
       return (typeof text === 'string' ? f.includes(text) : text.test(f)) ? f : '';

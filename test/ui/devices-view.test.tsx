@@ -118,11 +118,11 @@ describe('Devices view', () => {
 
   it('takes a burst of keys (fast typing over SSH) key by key, and the rest of a "/…" burst as filter text', async () => {
     const e = await engineWith(30);
-    ui = await renderDashboard(e, {columns: 100, rows: 20});
+    ui = await renderDashboard(e, {columns: 100, rows: 20, paced: true});
     await ui.waitForText('dev-00000');
-    await ui.press('jjjjjjjjjjjjjjjjjjjj');
+    ui.write('jjjjjjjjjjjjjjjjjjjj');
     await ui.waitForText('9-21 of 30');
-    await ui.press('g/fw:relay version:1.0.\r');
+    ui.write('g/fw:relay version:1.0.\r');
     await ui.waitForText('": 5 shown');
     expect(ui.frame()).not.toMatch(/Enter keep/);
   });

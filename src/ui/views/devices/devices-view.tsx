@@ -76,15 +76,11 @@ export function DevicesView({height, width, isActive}: ViewProps) {
   const visible = rows.slice(top, top + budget);
   const layout = useTableLayout(selection, visible, width, snapshot.now);
 
-  // several keys can arrive before React re-renders (a burst over SSH): handlers work on `live`
-  const live = useRef({index, top});
-  live.current = {index, top};
   const moveTo = (i: number, scroll = 0) => {
     const next = Math.max(0, Math.min(rows.length - 1, i));
     // paging scrolls by a page too, so the cursor keeps its place on the screen
-    const was = Math.max(0, Math.min(live.current.top + scroll, rows.length - budget));
+    const was = Math.max(0, Math.min(top + scroll, rows.length - budget));
     const nextTop = next < was ? next : next >= was + budget ? next - budget + 1 : was;
-    live.current = {index: next, top: nextTop};
     setCursor({key: rows[next]?.key ?? null, index: next});
     setOffset(nextTop);
   };
@@ -95,24 +91,11 @@ export function DevicesView({height, width, isActive}: ViewProps) {
     return {column: visibleSort[(at + step + visibleSort.length) % visibleSort.length]!, desc: previousSort.desc};
   });
 
-  // a burst like "/fw:relay" arrives before the prompt is drawn: the rest of it is filter text
-  const promptOpening = useRef(false);
-  if (prompt) promptOpening.current = false;
-
   const inDetail = detailKey !== null;
   useKeyLayer({
     scopes: ['devices', 'list'],
-    onKey: (command, input, key) => {
-      if (promptOpening.current) {
-        if (key.return) {
-          promptOpening.current = false;
-          setPrompt(null);
-        } else if (input && !key.ctrl && !key.meta) {
-          setFilter(f => ({text: f.text + input, invert: f.invert}));
-        }
-        return true;
-      }
-      const at = live.current.index;
+    onKey: (command, _input, key) => {
+      const at = index;
       const here = rows[at];
       switch (command) {
         case 'nav.up': moveTo(at - 1); return true;
@@ -131,7 +114,6 @@ export function DevicesView({height, width, isActive}: ViewProps) {
         case 'devices.sortNext': cycleSort(1); return true;
         case 'devices.sortInvert': setSort(s => ({column: s.column, desc: !s.desc})); return true;
         case 'devices.filter':
-          promptOpening.current = true;
           setPrompt({before: filter});
           return true;
         case 'devices.filterInvert': setFilter(f => ({text: f.text, invert: !f.invert})); return true;

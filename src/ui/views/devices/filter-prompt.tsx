@@ -1,4 +1,3 @@
-import {useRef} from 'react';
 import {Text} from 'ink';
 import {printable} from '../../../engine/util/text.js';
 import {useKeyLayer} from '../../keyboard.js';
@@ -15,13 +14,6 @@ export function FilterPrompt({value, onChange, onDone, onCancel, width}: {
   readonly onCancel: () => void;
   readonly width: number;
 }) {
-  // keys typed fast (or pasted) can arrive before the next render: edit the newest text, not `value`
-  const text = useRef(value);
-  text.current = value;
-  const set = (next: string) => {
-    text.current = next;
-    onChange(next);
-  };
   useKeyLayer({
     scopes: ['dialog'],
     modal: true,
@@ -29,10 +21,10 @@ export function FilterPrompt({value, onChange, onDone, onCancel, width}: {
     onKey: (_command, input, key) => {
       if (key.return) onDone();
       else if (key.escape) onCancel();
-      else if (key.backspace || key.delete) set(text.current.slice(0, -1));
-      else if (key.ctrl && input === 'u') set('');
+      else if (key.backspace || key.delete) onChange(value.slice(0, -1));
+      else if (key.ctrl && input === 'u') onChange('');
       else if (!key.ctrl && !key.meta && input && !key.upArrow && !key.downArrow && !key.leftArrow && !key.rightArrow && !key.tab) {
-        set(text.current + input.replace(/[\u0000-\u001f\u007f]/g, ''));
+        onChange(value + input.replace(/[\u0000-\u001f\u007f]/g, ''));
       }
       return true;
     },
