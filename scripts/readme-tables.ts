@@ -12,8 +12,9 @@ export function configTable(): string {
 }
 
 const SCOPES: Array<[Scope, string]> = [
-  ['global', 'Everywhere'], ['list', 'In every list'], ['devices', 'Devices view (1)'], ['detail', 'Detail (device, firmware, job, log line)'],
-  ['firmware', 'Firmware view (2)'], ['queue', 'Queue view (3)'], ['log', 'Log view (4)'], ['dialog', 'Dialogs'],
+  ['global', 'Everywhere'], ['list', 'In every list'], ['devices', 'Devices view (1)'], ['filter', 'Devices view, filter set'],
+  ['detail', 'Detail (device, firmware, job, log line)'], ['device', 'Device detail'], ['firmware', 'Firmware view (2)'],
+  ['queue', 'Queue view (3)'], ['log', 'Log view (4)'], ['dialog', 'Dialogs'], ['help', 'Help (?)'],
 ];
 
 export function keyTable(): string {

@@ -19,6 +19,7 @@ import {FirmwareView, firmwareTabLabel} from './views/firmware/firmware-view.js'
 import {QueueView, queueTabLabel} from './views/queue/queue-view.js';
 
 import {NavigationContext, type ViewId} from './navigation.js';
+import {SayContext} from './say.js';
 
 export type {ViewId} from './navigation.js';
 
@@ -83,15 +84,18 @@ export function App({initialView = 'devices', onQuit}: {readonly initialView?: V
     }
   }, [engine, quitNow]);
 
-  const onRefused = useCallback(() => {
+  const say = useCallback((text: string, tone: FooterMessage['tone'] = 'warn') => {
     const now = engine.now();
-    setFlash({text: 'read-only mode (--readonly): actions that change devices or firmware are off', tone: 'warn', time: now, until: now + 5000});
+    setFlash({text, tone, time: now, until: now + 5000});
   }, [engine]);
+  const onRefused = useCallback(() => say('read-only mode (--readonly): actions that change devices or firmware are off'), [say]);
 
   return (
     <KeyboardProvider readonly={engine.readonly} onGlobal={onGlobal} onRefused={onRefused} onInterrupt={quitNow}>
       <NavigationContext.Provider value={setView}>
-        <Dashboard view={view} help={help} closeHelp={() => setHelp(false)} flash={flash} askQuit={askQuit} onQuitAnswer={yes => (yes ? quitNow() : setAskQuit(null))} />
+        <SayContext.Provider value={say}>
+          <Dashboard view={view} help={help} closeHelp={() => setHelp(false)} flash={flash} askQuit={askQuit} onQuitAnswer={yes => (yes ? quitNow() : setAskQuit(null))} />
+        </SayContext.Provider>
       </NavigationContext.Provider>
     </KeyboardProvider>
   );
@@ -124,7 +128,7 @@ function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
 
   const message = footerMessage(snapshot, flash);
   // while a dialog or prompt is open its keys are the only ones that work: show only those
-  const hints = hintsFor(help ? ['global'] : modalOpen ? viewScopes : [...viewScopes, 'global'], snapshot.readonly);
+  const hints = hintsFor(modalOpen ? viewScopes : [...viewScopes, 'global'], snapshot.readonly);
   const Body = spec.Component;
   return (
     <Box flexDirection="column" width={columns} height={rows - 1}>

@@ -2,17 +2,18 @@
  * The one keymap: key bindings, footer hints and the help overlay are all generated from BINDINGS.
  * Views never look at raw key codes; they receive commands.
  */
-export type Scope = 'global' | 'list' | 'devices' | 'detail' | 'firmware' | 'queue' | 'log' | 'dialog';
+export type Scope = 'global' | 'list' | 'devices' | 'filter' | 'detail' | 'device' | 'firmware' | 'queue' | 'log' | 'dialog' | 'help';
 
 export type Command =
   | 'app.quit' | 'app.help' | 'view.devices' | 'view.firmware' | 'view.queue' | 'view.log' | 'view.next' | 'view.prev'
   | 'nav.up' | 'nav.down' | 'nav.pageUp' | 'nav.pageDown' | 'nav.top' | 'nav.bottom' | 'nav.open' | 'nav.back'
   | 'devices.sortPrev' | 'devices.sortNext' | 'devices.sortInvert' | 'devices.filter' | 'devices.filterInvert'
-  | 'devices.mark' | 'devices.markAll' | 'devices.clearMarks' | 'devices.forget' | 'devices.update'
+  | 'devices.mark' | 'devices.markAll' | 'devices.clearMarks' | 'devices.forget' | 'devices.update' | 'devices.clearFilter'
   | 'firmware.edit' | 'firmware.delete'
   | 'queue.cancel' | 'queue.retry' | 'queue.pause' | 'queue.dismiss' | 'queue.toggleFinished'
   | 'log.follow' | 'log.level' | 'log.wrap'
-  | 'dialog.confirm' | 'dialog.cancel';
+  | 'dialog.confirm' | 'dialog.cancel'
+  | 'help.close';
 
 export type SpecialKey =
   | 'up' | 'down' | 'left' | 'right' | 'pageUp' | 'pageDown' | 'home' | 'end'
@@ -69,7 +70,10 @@ export const BINDINGS: readonly Binding[] = [
   {command: 'devices.update', scope: 'devices', keys: [k('u')], help: 'update the marked devices (or this one): pick firmware, confirm', hint: 'update', mutates: true},
   {command: 'devices.forget', scope: 'devices', keys: [k('D')], help: 'forget the device: clear its retained topics (asks first)', hint: 'forget', mutates: true},
 
+  {command: 'devices.clearFilter', scope: 'filter', keys: [special('escape')], help: 'clear the filter', hint: 'clear filter'},
+
   {command: 'nav.back', scope: 'detail', keys: [special('escape')], help: 'back to the list', hint: 'back'},
+  {command: 'devices.update', scope: 'device', keys: [k('u')], help: 'update this device: pick firmware, confirm', hint: 'update', mutates: true},
 
   {command: 'nav.open', scope: 'firmware', keys: [special('return')], help: 'firmware detail', hint: 'detail'},
   {command: 'firmware.edit', scope: 'firmware', keys: [k('e')], help: 'edit the description', hint: 'describe', mutates: true},
@@ -89,6 +93,8 @@ export const BINDINGS: readonly Binding[] = [
 
   {command: 'dialog.confirm', scope: 'dialog', keys: [k('y'), special('return')], help: 'confirm'},
   {command: 'dialog.cancel', scope: 'dialog', keys: [k('n'), special('escape')], help: 'cancel'},
+
+  {command: 'help.close', scope: 'help', keys: [special('escape'), k('?')], help: 'close the help (the list keys scroll it)', hint: 'close'},
 ];
 
 /** The key event as Ink reports it (a subset of ink's Key). */

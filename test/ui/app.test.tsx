@@ -43,13 +43,32 @@ describe('dashboard shell', () => {
     await ui.waitForText(/\d+ devices/);
   });
 
-  it('opens a help overlay built from the keymap and closes it with any key', async () => {
-    ui = await renderDashboard(engine, {initialView: 'log'});
+  it('opens a help overlay built from the keymap; every list key scrolls it, Esc or ? closes it, other keys say so', async () => {
+    ui = await renderDashboard(engine, {initialView: 'log', rows: 16});
     await ui.press('?');
     const help = await ui.waitForText('Everywhere');
+    expect(help).toMatch(/Keys +Esc or \? closes · ↑↓ PgUp PgDn g G scroll/);
     expect(help).toMatch(/1 +Devices view/);
-    expect(help).toMatch(/Log view/);
-    expect(help).toMatch(/f +follow new lines/);
+    expect(help).toMatch(/Esc close +j\/k move/);
+    const first = () => ui!.frame().split('\n')[3];
+    const top = first();
+    // each list key moves it, and none closes it
+    for (const [key, moved] of [[keys.down, true], ['k', false], ['j', true], [keys.up, false], [keys.pageDown, true], ['g', false],
+      ['G', true], [keys.home, false], [keys.end, true], [keys.pageUp, true]] as const) {
+      await ui.press(key);
+      expect(ui.frame(), `after ${JSON.stringify(key)}`).toMatch(/Esc or \? closes/);
+      expect(first() !== top, `scrolled after ${JSON.stringify(key)}`).toBe(moved);
+    }
+    await ui.press('G');
+    await ui.waitForText('(end)');
+    expect(ui.frame()).toMatch(/Esc \? +close the help/);
+    // a key that does nothing here says how to close
+    await ui.press('x');
+    await ui.waitForText('that key does nothing here: Esc or ? closes');
+    await ui.press('?');
+    await ui.waitForText(/lines · following/);
+    await ui.press('?', 'q');
+    await ui.waitForText('that key does nothing here');
     await ui.press(keys.escape);
     await ui.waitForText(/lines · following/);
     expect(ui.frame()).not.toContain('Everywhere');

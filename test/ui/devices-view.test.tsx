@@ -106,10 +106,16 @@ describe('Devices view', () => {
     expect(filtered).toMatch(/dev-00000/);
     expect(filtered).toMatch(/dev-00006/);
     expect(filtered).not.toMatch(/dev-00001 /);
+    // Esc clears a filter: the footer and the help say so while one is set
+    expect(filtered).toMatch(/Esc clear filter/);
+    await ui.press('?');
+    await ui.waitForText(/Devices view, filter set\n +Esc +clear the filter/);
+    await ui.press('?');
     await ui.press('!');
     await ui.waitForText('filter NOT "fw:relay version:1.0.": 16 shown');
     await ui.press(keys.escape);
     await ui.waitForText(/20 devices, 19 online · sort/);
+    expect(ui.frame()).not.toMatch(/Esc clear filter/);
     await ui.press('/', 'n', 'o', 'p', 'e');
     await ui.waitForText('No device matches the filter');
     await ui.press(keys.escape);

@@ -2,6 +2,7 @@ import {afterEach, describe, expect, it} from 'vitest';
 import {finished, otaWorld, type OtaWorld} from '../ota/helpers.js';
 import {keys, renderDashboard, type RenderedDashboard} from '../helpers/render-ui.js';
 import {waitFor} from '../helpers/wait-for.js';
+import {deviceTopics, RawPublisher} from '../helpers/homie-publisher.js';
 
 let world: OtaWorld | null = null;
 let ui: RenderedDashboard | null = null;
@@ -59,13 +60,76 @@ describe('u: update marked devices from the keyboard', () => {
     expect(detail).toMatch(/relay 1\.0\.0 → relay 1\.1\.0 +done in/);
   });
 
-  it('is refused in read-only mode', async () => {
+  it('u in the device detail updates that device; Enter on a firmware that cannot go says why at once', async () => {
+    world = await otaWorld({
+      specs: [{id: 'kitchen', generation: 'v3', fw: {name: 'relay', version: '1.0.0'}}, {id: 'porch', generation: 'v3', fw: {name: 'relay', version: '1.0.0'}}],
+      firmware: [['relay-1.1.0.bin', {name: 'relay', version: '1.1.0', size: 100_000}], ['cam-2.0.0.bin', {name: 'cam', version: '2.0.0', chip: 'esp32', size: 100_000}]],
+    });
+    ui = await renderDashboard(world.engine, {columns: 100, rows: 30});
+    await ui.waitForText(/porch/);
+    await ui.press('j', keys.enter);
+    // (live: the detail follows the record as its last attributes come in)
+    const detail = await ui.waitForText(/no updates by homie-ota yet \(u updates this device\)/);
+    expect(detail).toMatch(/Esc back {2}u update/);
+    await ui.press('u');
+    await ui.waitForText('Update porch: pick the firmware');
+    await ui.press('G', keys.enter);
+    // the reason whole, wrapped inside the dialog
+    const unwrapped = () => ui!.frame().replace(/ *│\n│ */g, ' ');
+    await waitFor(() => /cam-2\.0\.0\.bin cannot go to porch: cam-2\.0\.0\.bin is an esp32 image but the device is an esp8266\. Pick another, or Esc\./.test(unwrapped()), `the reason; frame:\n${ui.frame()}`);
+    // moving on clears it; Esc goes back to the detail it came from
+    await ui.press('g');
+    await waitFor(() => !ui!.frame().includes('cannot go to porch'), 'the reason to go');
+    await ui.press(keys.escape);
+    await ui.waitForText('OTA history');
+    await ui.press('u', keys.enter, 'y');
+    await ui.waitForText(/JOB +DEVICE/);
+    expect(world.engine.ota.list().map(j => j.deviceId)).toEqual(['porch']);
+  });
+
+  it('says why instead of opening a list where nothing can be picked; a device homie-ota cannot update says so in its detail', async () => {
+    world = await otaWorld({
+      specs: [{id: 'locked', generation: 'v3', fw: {name: 'relay', version: '1.0.0'}, faults: {otaDisabled: true}}],
+      firmware: [['relay-1.1.0.bin', {name: 'relay', version: '1.1.0', size: 100_000}], ['relay-1.0.0.bin', {name: 'relay', version: '1.0.0', size: 100_000}]],
+    });
+    const publisher = await RawPublisher.connect(world.engine.broker!.boundPort);
+    for (const [topic, payload] of deviceTopics('v5', 'homie', 'thermostat')) await publisher.publish(topic, payload);
+    await publisher.close();
+    ui = await renderDashboard(world.engine, {columns: 120, rows: 30});
+    await ui.waitForText(/thermostat/);
+    await ui.press('u');
+    const box = await ui.waitForText('Nothing in the firmware store can update locked:');
+    expect(box).toMatch(/• OTA is disabled on the device \(\$implementation\/ota\/enabled is false\) \(relay-1\.1\.0\.bin\)/);
+    expect(box).toMatch(/• already up to date \(relay-1\.0\.0\.bin\)/);
+    expect(box).not.toMatch(/pick the firmware/);
+    expect(box).not.toMatch(/j\/k move/);
+    await ui.press(keys.enter);
+    await ui.waitForText(/2 devices/);
+    await ui.press('j', keys.enter);
+    const detail = await ui.waitForText('OTA history');
+    expect(detail).toMatch(/homie-ota cannot update this device: Homie 5 devices have no firmware update mechanism homie-ota can use/);
+    expect(detail).not.toMatch(/u updates this device/);
+    await ui.press('u');
+    await ui.waitForText('Nothing in the firmware store can update thermostat:');
+    await ui.press(keys.escape);
+    await ui.waitForText('OTA history');
+    expect(world.engine.ota.list()).toEqual([]);
+  });
+
+  it('is refused in read-only mode, in the list and in the detail', async () => {
     world = await otaWorld({specs: [{id: 'ro', generation: 'v3', fw: {name: 'relay', version: '1.0.0'}}], config: {readonly: true}});
     ui = await renderDashboard(world.engine);
     await ui.waitForText(/ro /);
     await ui.press('u');
     await ui.waitForText('read-only mode');
     await waitFor(() => !ui!.frame().includes('pick the firmware'), 'no picker');
+    await ui.press(keys.enter);
+    const detail = await ui.waitForText('OTA history');
+    expect(detail).toMatch(/no updates by homie-ota yet$/m);
+    expect(detail).not.toMatch(/u update/);
+    await ui.press('u');
+    await ui.waitForText('read-only mode');
+    expect(ui.frame()).not.toMatch(/pick the firmware/);
     expect(world.engine.ota.list()).toEqual([]);
   });
 });

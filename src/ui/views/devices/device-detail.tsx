@@ -18,10 +18,12 @@ export interface DeviceDetailProps {
   readonly width: number;
   readonly isActive: boolean;
   readonly onBack: () => void;
+  /** u: update this device */
+  readonly onUpdate: () => void;
 }
 
-/** The detail of one device, live (rebuilt when its record changes), scrolled with the list keys. */
-export function DeviceDetailView({deviceKey, record, now, height, width, isActive, onBack}: DeviceDetailProps) {
+/** The detail of one device, live (rebuilt when its record changes), scrolled with the list keys; u updates it. */
+export function DeviceDetailView({deviceKey, record, now, height, width, isActive, onBack, onUpdate}: DeviceDetailProps) {
   const engine = useEngine();
   const [offset, setOffset] = usePersistentState('devices.detailOffset', 0);
   // the record changes whenever anything about the device does: rebuild then (and once a second for ages)
@@ -30,7 +32,8 @@ export function DeviceDetailView({deviceKey, record, now, height, width, isActiv
     return detail ? screenLines(detailLines(detail, now, otaHistoryLines(engine, deviceKey, now)), width) : null;
   }, [engine, deviceKey, record, now, width]);
   const budget = Math.max(1, height - 1);
-  const at = useScrollKeys({lines: lines?.length ?? 0, budget, offset, setOffset, onBack, isActive});
+  const at = useScrollKeys({lines: lines?.length ?? 0, budget, offset, setOffset, onBack, isActive,
+    more: {scopes: ['device'], onKey: command => (command === 'devices.update' ? (onUpdate(), true) : false)}});
   if (!lines) {
     return (
       <Box flexDirection="column" height={height}>

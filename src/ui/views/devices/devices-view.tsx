@@ -17,6 +17,7 @@ import {printable} from '../../../engine/util/text.js';
 import {UpdateDialog} from '../update/update-dialog.js';
 import {useNavigate} from '../../navigation.js';
 import {toneColor} from '../../theme.js';
+import {useSay} from '../../say.js';
 
 export function devicesTabLabel(snapshot: DashboardSnapshot): string {
   return `Devices ${snapshot.devices.online}/${snapshot.devices.total}`;
@@ -57,6 +58,7 @@ export function DevicesView({height, width, isActive}: ViewProps) {
   const [confirm, setConfirm] = useState<string | null>(null);
   const [update, setUpdate] = useState<{keys: string[]; scope: string} | null>(null);
   const navigate = useNavigate();
+  const say = useSay();
 
   const query = useMemo<RowQuery>(() => ({filter: parseFilter(filter.text, filter.invert), sort: sort.column, desc: sort.desc}), [filter, sort]);
   const previous = useRef<RowSelection | undefined>(undefined);
@@ -91,10 +93,21 @@ export function DevicesView({height, width, isActive}: ViewProps) {
     return {column: visibleSort[(at + step + visibleSort.length) % visibleSort.length]!, desc: previousSort.desc};
   });
 
+  // the marked devices; else every device the filter shows (a rollout); else the one under the cursor
+  const updateFromList = () => {
+    const marked = [...marks].filter(k => engine.inventory.get(k));
+    const here = rows[index];
+    if (marked.length > 0) setUpdate({keys: marked, scope: `${marked.length} marked device${marked.length === 1 ? '' : 's'}`});
+    else if (!isEmptyFilter(query.filter) && rows.length > 0) setUpdate({keys: rows.map(r => r.key), scope: `${rows.length} device${rows.length === 1 ? '' : 's'} matching "${filter.invert ? '!' : ''}${filter.text}"`});
+    else if (here) setUpdate({keys: [here.key], scope: here.id});
+    else say('nothing to update: the list is empty');
+  };
+
   const inDetail = detailKey !== null;
+  const filtered = !isEmptyFilter(query.filter);
   useKeyLayer({
-    scopes: ['devices', 'list'],
-    onKey: (command, _input, key) => {
+    scopes: filtered ? ['devices', 'filter', 'list'] : ['devices', 'list'],
+    onKey: command => {
       const at = index;
       const here = rows[at];
       switch (command) {
@@ -144,28 +157,12 @@ export function DevicesView({height, width, isActive}: ViewProps) {
         case 'devices.forget':
           if (here) setConfirm(here.key);
           return true;
-        case 'devices.update': {
-          // the marked devices; else every device the filter shows (a rollout); else the one under the cursor
-          const marked = [...marks].filter(k => engine.inventory.get(k));
-          if (marked.length > 0) setUpdate({keys: marked, scope: `${marked.length} marked device${marked.length === 1 ? '' : 's'}`});
-          else if (!isEmptyFilter(query.filter) && rows.length > 0) setUpdate({keys: rows.map(r => r.key), scope: `${rows.length} device${rows.length === 1 ? '' : 's'} matching "${filter.invert ? '!' : ''}${filter.text}"`});
-          else if (here) setUpdate({keys: [here.key], scope: here.id});
-          return true;
-        }
-        default:
-          if (key.escape && !isEmptyFilter(query.filter)) {
-            setFilter({text: '', invert: false});
-            return true;
-          }
-          return false;
+        case 'devices.update': updateFromList(); return true;
+        case 'devices.clearFilter': setFilter({text: '', invert: false}); return true;
+        default: return false;
       }
     },
   }, isActive && !inDetail && !update);
-
-  if (inDetail) {
-    const record = engine.inventory.get(detailKey);
-    return <DeviceDetailView deviceKey={detailKey} record={record} now={snapshot.now} height={height} width={width} isActive={isActive} onBack={() => setDetailKey(null)} />;
-  }
 
   const forget = (key: string) => {
     setConfirm(null);
@@ -194,6 +191,11 @@ export function DevicesView({height, width, isActive}: ViewProps) {
         />
       </Box>
     );
+  }
+  if (inDetail) {
+    const record = engine.inventory.get(detailKey);
+    const updateThis = () => (record ? setUpdate({keys: [record.key], scope: record.id}) : say(`${printable(detailKey)} is no longer in the inventory: nothing to update`));
+    return <DeviceDetailView deviceKey={detailKey} record={record} now={snapshot.now} height={height} width={width} isActive={isActive} onBack={() => setDetailKey(null)} onUpdate={updateThis} />;
   }
   const empty = rows.length === 0 ? emptyMessage(engine, devices, filter.text, filter.invert) : null;
   return (

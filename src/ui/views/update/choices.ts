@@ -59,3 +59,20 @@ export function summary(choice: FirmwareChoice, concurrency: number): string {
   const n = choice.go;
   return `flash ${choice.firmware.name}-${choice.firmware.version} to ${n} device${n === 1 ? '' : 's'}${n > 1 ? `, ${Math.min(concurrency, n)} at a time` : ''}`;
 }
+
+/** Why a firmware that can go to none of the devices cannot ("already runs …", "… is an esp32 image …"). */
+export function cannotReason(choice: FirmwareChoice): string {
+  if (choice.refuse === 0) return choice.skip === 1 ? 'already up to date' : `all ${choice.skip} already up to date`;
+  if (choice.skip === 0) return choice.refusal ?? 'refused';
+  return `${choice.skip} already up to date, ${choice.refuse} refused: ${choice.refusal ?? ''}`;
+}
+
+/** The reasons when no firmware can go anywhere, each with the files it applies to. */
+export function cannotReasons(choices: readonly FirmwareChoice[]): Array<{reason: string; files: string[]}> {
+  const byReason = new Map<string, string[]>();
+  for (const c of choices) {
+    const reason = cannotReason(c);
+    byReason.set(reason, [...(byReason.get(reason) ?? []), c.firmware.file]);
+  }
+  return [...byReason].map(([reason, files]) => ({reason, files}));
+}

@@ -4,7 +4,7 @@ import type {DeviceRecord} from '../../../engine/inventory/inventory.js';
 import {humanBytes, printable} from '../../../engine/util/text.js';
 import {useEngine} from '../../context.js';
 import {useKeyLayer} from '../../keyboard.js';
-import {firmwareChoices, summary, type FirmwareChoice} from './choices.js';
+import {cannotReason, cannotReasons, firmwareChoices, summary, type FirmwareChoice} from './choices.js';
 import {planUpdate} from '../../../engine/ota/plan.js';
 import {toneColor, type Tone} from '../../theme.js';
 import {fit, wrap} from '../../cells.js';
@@ -30,12 +30,16 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
   const choices = useMemo(() => firmwareChoices(devices, engine.firmware.list()), [devices, engine]);
   const [index, setIndex] = useState(0);
   const [confirming, setConfirming] = useState<FirmwareChoice | null>(null);
+  // Enter on a row that cannot go: why, until the cursor moves
+  const [why, setWhy] = useState<string | null>(null);
+  const nothingGoes = choices.length > 0 && choices.every(c => c.go === 0);
   const listBudget = Math.max(1, height - 8);
   const top = Math.max(0, Math.min(index - Math.floor(listBudget / 2), choices.length - listBudget));
   const canary = devices.length > 1;
 
   useKeyLayer({
-    scopes: confirming ? ['dialog'] : ['list', 'dialog'],
+    // a list to move in only while there is one to pick from
+    scopes: confirming || nothingGoes || choices.length === 0 ? ['dialog'] : ['list', 'dialog'],
     modal: true,
     priority: 30,
     onKey: (command, input, key) => {
@@ -55,14 +59,25 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
         }
         return true;
       }
-      if (command === 'nav.down') setIndex(i => Math.min(choices.length - 1, i + 1));
-      else if (command === 'nav.up') setIndex(i => Math.max(0, i - 1));
-      else if (command === 'nav.pageDown') setIndex(i => Math.min(choices.length - 1, i + listBudget));
-      else if (command === 'nav.pageUp') setIndex(i => Math.max(0, i - listBudget));
-      else if (command === 'nav.top') setIndex(0);
-      else if (command === 'nav.bottom') setIndex(choices.length - 1);
+      if (choices.length === 0 || nothingGoes) {
+        // nothing to pick: the box says why; Enter or Esc closes it
+        if (key.return || key.escape || input === 'q') onCancel();
+        return true;
+      }
+      const moveTo = (i: number) => {
+        setWhy(null);
+        setIndex(Math.max(0, Math.min(choices.length - 1, i)));
+      };
+      if (command === 'nav.down') moveTo(index + 1);
+      else if (command === 'nav.up') moveTo(index - 1);
+      else if (command === 'nav.pageDown') moveTo(index + listBudget);
+      else if (command === 'nav.pageUp') moveTo(index - listBudget);
+      else if (command === 'nav.top') moveTo(0);
+      else if (command === 'nav.bottom') moveTo(choices.length - 1);
       else if (key.return && choices[index]) {
-        if (choices[index]!.go > 0) setConfirming(choices[index]!);
+        const choice = choices[index]!;
+        if (choice.go > 0) setConfirming(choice);
+        else setWhy(`${choice.firmware.file} cannot go to ${printable(scope)}: ${cannotReason(choice)}. Pick another, or Esc.`);
       } else if (key.escape || input === 'q') onCancel();
       return true;
     },
@@ -76,7 +91,18 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
       <Box flexDirection="column" borderStyle="round" borderColor={toneColor('warn')} paddingX={1} width={width}>
         <Text bold>Update {printable(scope)}</Text>
         <Text>The firmware store is empty: drop a .bin into {engine.config.firmwareRoot} or upload one (see the Firmware view).</Text>
-        <Text color={toneColor('muted')}>Esc closes</Text>
+        <Text color={toneColor('muted')}>Enter or Esc closes</Text>
+      </Box>
+    );
+  }
+  if (nothingGoes) {
+    return (
+      <Box flexDirection="column" borderStyle="round" borderColor={toneColor('warn')} paddingX={1} width={width}>
+        <Text bold>Nothing in the firmware store can update {printable(scope)}:</Text>
+        {cannotReasons(choices).slice(0, Math.max(1, height - 4)).map(({reason, files}) => (
+          <Text key={reason}>• {printable(reason)} <Text color={toneColor('muted')}>({files.map(f => printable(f)).join(', ')})</Text></Text>
+        ))}
+        <Text color={toneColor('muted')}>Enter or Esc closes</Text>
       </Box>
     );
   }
@@ -111,7 +137,9 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
           </Text>
         );
       })}
-      <Text wrap="truncate-end" color={toneColor('muted')}>{current?.firmware.description ? printable(current.firmware.description) : 'no description'}</Text>
+      {why
+        ? <Text color={toneColor('warn')}>{why}</Text>
+        : <Text wrap="truncate-end" color={toneColor('muted')}>{current?.firmware.description ? printable(current.firmware.description) : 'no description'}</Text>}
     </Box>
   );
 }
