@@ -43,4 +43,11 @@ describe('device filter', () => {
   it('an unknown key is plain text, so a MAC with colons still matches', () => {
     expect(ids('aa:bb:cc')).toEqual(['garage']);
   });
+
+  it('marks a term whose unknown key is a word, for the dashboard to say so; not a MAC, an address or a known field', () => {
+    const unknown = (text: string) => parseFilter(text).terms.map(t => t.unknownField ?? null);
+    expect(unknown('foo:bar fw:relay -Firmwre:x')).toEqual(['foo', null, 'firmwre']);
+    expect(unknown('aa:bb:cc 10:20 fe80::1 :x relay')).toEqual([null, null, null, null, null]);
+    expect(ids('foo:bar')).toEqual([]);
+  });
 });

@@ -122,6 +122,24 @@ describe('Devices view', () => {
     await ui.waitForText('dev-00019');
   });
 
+  it('says when a filter term names no field, and searches it as text', async () => {
+    const e = await engineWith(3);
+    ui = await renderDashboard(e, {columns: 140, rows: 30});
+    await ui.waitForText('dev-00002');
+    await ui.press('/', 'foo:bar fw:relay');
+    await ui.waitForText(/\/foo:bar fw:relay +foo: not a field, searched as text; fields: id, name, ip, fw, version/);
+    // the whole list, wrapped, where nothing matched
+    expect(ui.frame().replace(/\n/g, ' ')).toMatch(/fields: id, name, ip, fw, version, state, homie, impl, mac, prefix, update, online, confirmed, ota\): \/ changes it/);
+    await ui.press(keys.enter);
+    await ui.waitForText(/filter "foo:bar fw:relay": 0 shown \(foo: not a field, searched as text/);
+    expect(ui.frame()).toMatch(/No device matches the filter "foo:bar fw:relay" \(foo: not a field/);
+    // a MAC is text, not a field
+    await ui.press(keys.escape, '/', 'aa:bb');
+    await ui.waitForText('/aa:bb');
+    expect(ui.frame()).not.toMatch(/not a field/);
+    expect(ui.frame()).toMatch(/Enter keep · Esc undo/);
+  });
+
   it('takes a burst of keys (fast typing over SSH) key by key, and the rest of a "/…" burst as filter text', async () => {
     const e = await engineWith(30);
     ui = await renderDashboard(e, {columns: 100, rows: 20, paced: true});

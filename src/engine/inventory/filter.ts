@@ -5,7 +5,7 @@ import type {DeviceRecord} from './types.js';
  * match, case-insensitive substrings. A term is plain text (searched in id, name, IP, firmware, version,
  * state, MAC, implementation, prefix, Homie version) or `field:value`; `-term` negates one term; a
  * leading `!` (or the `!` key) inverts the whole filter. Unknown fields are plain text, so a MAC such as
- * `aa:bb` still matches.
+ * `aa:bb` still matches; a term whose unknown field is a word is marked, so the dashboard can say so.
  */
 export interface DeviceFilter {
   readonly text: string;
@@ -17,6 +17,8 @@ export interface FilterTerm {
   readonly field: FilterField | null;
   readonly value: string;
   readonly negate: boolean;
+  /** `foo:bar` where foo is no field: searched as text, but the user likely meant a field */
+  readonly unknownField?: string;
 }
 
 export type FilterField = 'id' | 'name' | 'ip' | 'fw' | 'version' | 'state' | 'homie' | 'impl' | 'mac' | 'prefix' | 'update' | 'online' | 'confirmed' | 'ota';
@@ -29,6 +31,9 @@ const FIELD_ALIASES: Record<string, FilterField> = {
 
 /** Every field name the filter understands, for help texts. */
 export const FILTER_FIELDS = Object.keys(FIELD_ALIASES);
+
+/** The fields without their aliases, in the order of the help. */
+export const FILTER_FIELD_NAMES: readonly FilterField[] = [...new Set(Object.values(FIELD_ALIASES))];
 
 export function parseFilter(text: string, invert = false): DeviceFilter {
   let source = text.trim();
@@ -47,8 +52,11 @@ export function parseFilter(text: string, invert = false): DeviceFilter {
       term = term.slice(1);
     }
     const colon = term.indexOf(':');
-    const field = colon > 0 ? FIELD_ALIASES[term.slice(0, colon)] : undefined;
+    const name = colon > 0 ? term.slice(0, colon) : '';
+    const field = name ? FIELD_ALIASES[name] : undefined;
     if (field) terms.push({field, value: term.slice(colon + 1), negate});
+    // a word before the colon looks like a field name; a MAC octet (aa:bb) does not
+    else if (/^[a-z]+$/.test(name) && !/^[a-f]{2}$/.test(name)) terms.push({field: null, value: term, negate, unknownField: name});
     else terms.push({field: null, value: term, negate});
   }
   return {text, terms, invert: inverted};

@@ -12,7 +12,7 @@ import {DeviceRow, TableHeader} from './device-table.js';
 import {FilterPrompt} from './filter-prompt.js';
 import {selectRows, type RowQuery, type RowSelection} from './select.js';
 import {SORT_COLUMNS, type SortColumn} from './sort-keys.js';
-import {statusLine, emptyMessage} from './status-line.js';
+import {statusLine, emptyMessage, unknownFieldNote} from './status-line.js';
 import {printable} from '../../../engine/util/text.js';
 import {UpdateDialog} from '../update/update-dialog.js';
 import {useNavigate} from '../../navigation.js';
@@ -197,12 +197,14 @@ export function DevicesView({height, width, isActive}: ViewProps) {
     const updateThis = () => (record ? setUpdate({keys: [record.key], scope: record.id}) : say(`${printable(detailKey)} is no longer in the inventory: nothing to update`));
     return <DeviceDetailView deviceKey={detailKey} record={record} now={snapshot.now} height={height} width={width} isActive={isActive} onBack={() => setDetailKey(null)} onUpdate={updateThis} />;
   }
-  const empty = rows.length === 0 ? emptyMessage(engine, devices, filter.text, filter.invert) : null;
+  const note = unknownFieldNote(query.filter);
+  const empty = rows.length === 0 ? emptyMessage(engine, devices, filter.text, filter.invert, note) : null;
   return (
     <Box flexDirection="column" height={height}>
       {prompt ? (
         <FilterPrompt
           value={filter.text}
+          note={note}
           width={width}
           onChange={text => setFilter({text, invert: filter.invert})}
           onDone={() => setPrompt(null)}
@@ -212,7 +214,7 @@ export function DevicesView({height, width, isActive}: ViewProps) {
           }}
         />
       ) : (
-        <Text wrap="truncate-end" color={toneColor('muted')}>{statusLine(devices, rows.length, filter, sort, marks.size, top, visible.length)}</Text>
+        <Text wrap="truncate-end" color={toneColor('muted')}>{statusLine(devices, rows.length, filter, sort, marks.size, top, visible.length, note)}</Text>
       )}
       <TableHeader layout={layout} sort={sort.column} desc={sort.desc} />
       {empty ? <Text color={toneColor('warn')}>{empty}</Text> : null}

@@ -7,8 +7,10 @@ import {toneColor} from '../../theme.js';
  * The `/` filter line. It filters as you type; Enter keeps the filter, Esc puts back the one from
  * before, Ctrl+U clears the line. Modal: while it is open, keys are text, not commands.
  */
-export function FilterPrompt({value, onChange, onDone, onCancel, width}: {
+export function FilterPrompt({value, note, onChange, onDone, onCancel, width}: {
   readonly value: string;
+  /** what is wrong with the text as typed (a field that does not exist), shown instead of the hint */
+  readonly note?: string | null;
   readonly onChange: (value: string) => void;
   readonly onDone: () => void;
   readonly onCancel: () => void;
@@ -37,7 +39,7 @@ export function FilterPrompt({value, onChange, onDone, onCancel, width}: {
       <Text color={toneColor('accent')} bold>/</Text>
       <Text>{shown.length > room ? `…${shown.slice(-room)}` : shown}</Text>
       <Text inverse> </Text>
-      <Text color={toneColor('muted')}>{hint}</Text>
+      {note ? <Text color={toneColor('warn')}>  {note}</Text> : <Text color={toneColor('muted')}>{hint}</Text>}
     </Text>
   );
 }
