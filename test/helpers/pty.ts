@@ -20,6 +20,8 @@ export function ensureBuilt(): void {
 export interface PtyApp {
   /** the emulated screen, one string per row, right-trimmed */
   screen(): string[];
+  /** the screen with its looks: «…» before a run of cells whose style differs from plain (inverse, bold, dim, colours) */
+  styledScreen(): string[];
   /** everything the app wrote, raw */
   output(): string;
   waitForText(text: string | RegExp, timeoutMs?: number): Promise<string>;
@@ -63,16 +65,29 @@ export function spawnCli(args: string[], options: {cols?: number; rows?: number;
   };
   const cellsOf = (y: number) => {
     const line = terminal.buffer.active.getLine(terminal.buffer.active.viewportY + y);
-    const cells: Array<{x: number; chars: string; inverse: boolean; bold: boolean; colored: boolean}> = [];
+    const cells: Array<{x: number; chars: string; inverse: boolean; bold: boolean; colored: boolean; look: string}> = [];
     for (let x = 0; line && x < terminal.cols; x++) {
       const cell = line.getCell(x);
       if (!cell || cell.getWidth() === 0) continue;
-      cells.push({x, chars: cell.getChars() || ' ', inverse: Boolean(cell.isInverse()), bold: Boolean(cell.isBold()), colored: !cell.isFgDefault() || !cell.isBgDefault()});
+      const look = [cell.isInverse() ? 'inverse' : '', cell.isBold() ? 'bold' : '', cell.isDim() ? 'dim' : '',
+        cell.isFgDefault() ? '' : `fg${cell.getFgColor()}`, cell.isBgDefault() ? '' : `bg${cell.getBgColor()}`].filter(Boolean).join(' ');
+      cells.push({x, chars: cell.getChars() || ' ', inverse: Boolean(cell.isInverse()), bold: Boolean(cell.isBold()), colored: !cell.isFgDefault() || !cell.isBgDefault(), look});
     }
     return cells;
   };
+  const styledScreen = () => Array.from({length: terminal.rows}, (_, y) => {
+    let text = '';
+    let style = '';
+    for (const cell of cellsOf(y)) {
+      if (cell.look !== style) text += `«${cell.look}»`;
+      style = cell.look;
+      text += cell.chars;
+    }
+    return text.replace(/(«»)? +$/, '');
+  });
   return {
     screen,
+    styledScreen,
     cellOf: (y, text) => {
       const cells = cellsOf(y);
       const joined = cells.map(c => c.chars).join('');

@@ -1,0 +1,3 @@
+import {burstSuite} from './bursts.js';
+
+burstSuite({cols: 80, rows: 24});
