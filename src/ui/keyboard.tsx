@@ -8,12 +8,17 @@ import {PacedInput} from './input/paced-input.js';
  * into a command and offers it to the layers, top (highest priority, newest) first:
  * overlays and dialogs (priority > 0), then the global commands, then the active view (priority 0).
  * A modal layer swallows every key it does not handle, except Ctrl+C.
+ *
+ * Keys come one at a time: the app reads the terminal through a PacedInput, and the provider tells it
+ * when a key's render has settled, so each key meets the layers the previous one left mounted.
  */
 export interface KeyLayer {
   readonly scopes: readonly Scope[];
   readonly modal?: boolean;
   /** 0 for views; dialogs and overlays above */
   readonly priority?: number;
+  /** a text prompt: printable characters are text, so a pasted run of them may come as one input */
+  readonly text?: boolean;
   /** return true when the key was handled */
   readonly onKey: (command: Command | undefined, input: string, key: InkKey) => boolean;
 }
@@ -24,6 +29,7 @@ interface Registered {
   readonly scopes: readonly Scope[];
   readonly modal: boolean;
   readonly priority: number;
+  readonly text: boolean;
 }
 
 interface KeyboardApi {
@@ -58,7 +64,7 @@ export function KeyboardProvider({readonly, onGlobal, onRefused, onInterrupt, ch
   // (a parent's effects run after its children's, so the whole tree has caught up by then)
   const [handled, setHandled] = useState(0);
   useEffect(() => {
-    if (handled > 0) pacer?.settled(handled);
+    if (handled > 0) pacer?.settled(handled, {text: byPriority(layersRef.current)[0]?.text});
   }, [handled, pacer]);
 
   const register = useCallback((entry: Omit<Registered, 'id'>) => {
@@ -123,9 +129,9 @@ export function useKeyLayer(layer: KeyLayer, isActive = true): void {
   // a layout effect: the layer routes keys from the commit that mounts it, before any later key
   useLayoutEffect(() => {
     if (!isActive) return;
-    return register({ref, scopes: ref.current.scopes, modal: Boolean(layer.modal), priority: layer.priority ?? 0});
-    // re-register when the scopes, modality or priority change
-  }, [register, isActive, scopesKey, layer.modal, layer.priority]);
+    return register({ref, scopes: ref.current.scopes, modal: Boolean(layer.modal), priority: layer.priority ?? 0, text: Boolean(layer.text)});
+    // re-register when the scopes, modality, priority or text-taking change
+  }, [register, isActive, scopesKey, layer.modal, layer.priority, layer.text]);
 }
 
 export function useKeyboardState(): {activeScopes: readonly Scope[]; modalOpen: boolean} {

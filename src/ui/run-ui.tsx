@@ -4,7 +4,7 @@ import type {Engine} from '../engine/engine.js';
 import type {DashboardStore} from '../store/dashboard-store.js';
 import {App, type ViewId} from './app.js';
 import {PersistentStateProvider, Providers} from './context.js';
-import {PacedInput} from './input/paced-input.js';
+import {PacedInput, type InputSource} from './input/paced-input.js';
 
 const ENTER_ALT_SCREEN = '\u001B[?1049h\u001B[H';
 const LEAVE_ALT_SCREEN = '\u001B[?1049l';
@@ -15,6 +15,16 @@ const SHOW_CURSOR = '\u001B[?25h';
  * bounds how long a keypress waits for its frame (1000/60 ≈ 17 ms), not how much is drawn.
  */
 export const MAX_FPS = 60;
+
+/**
+ * The terminal as the dashboard reads it: keys reach Ink one at a time, each after the render the
+ * previous one caused (typed ahead, pasted); keys dropped from an overlong queue are reported.
+ */
+export function pacedStdin(engine: Engine, source: InputSource): PacedInput {
+  return new PacedInput(source, {
+    onDropped: (count, max) => engine.notice('ui', 'warn', `${count} typed-ahead key${count === 1 ? ' was' : 's were'} dropped: at most ${max} keys wait their turn; type or paste less at once`),
+  });
+}
 
 export interface UiHandle {
   readonly instance: Instance;
@@ -39,10 +49,7 @@ export function runUi(engine: Engine, store: DashboardStore, options: {initialVi
   console.warn = (...args: unknown[]) => consoleLog.warn(format(args));
   console.error = (...args: unknown[]) => consoleLog.error(format(args));
 
-  // keys reach Ink one at a time, each after the render the previous one caused (typed ahead, pasted)
-  const stdin = new PacedInput(options.stdin ?? process.stdin, {
-    onDropped: (count, max) => engine.notice('ui', 'warn', `${count} typed-ahead key${count === 1 ? ' was' : 's were'} dropped: at most ${max} keys wait their turn; type or paste less at once`),
-  });
+  const stdin = pacedStdin(engine, options.stdin ?? process.stdin);
   stdout.write(ENTER_ALT_SCREEN);
   const instance = render(
     <Providers store={store} engine={engine}>

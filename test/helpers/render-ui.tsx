@@ -11,7 +11,7 @@ import {afterEach, beforeEach} from 'vitest';
 import {tempDir} from './tmp.js';
 import {waitFor} from './wait-for.js';
 import {flushRest, tokenize} from '../../src/ui/input/key-tokens.js';
-import {PacedInput} from '../../src/ui/input/paced-input.js';
+import {pacedStdin} from '../../src/ui/run-ui.js';
 
 /** Keys as the terminal sends them, one by one. */
 export function splitKeys(data: string): string[] {
@@ -35,6 +35,7 @@ export const keys = {
   space: ' ',
   backspace: '\u007F',
   ctrlC: '\u0003',
+  ctrlU: '\u0015',
 } as const;
 
 export interface RenderedDashboard {
@@ -47,6 +48,8 @@ export interface RenderedDashboard {
   write(data: string): void;
   /** paced dashboards: every key written has been handled and its render's effects have run */
   idle(): boolean;
+  /** paced dashboards: keys released without word from the dashboard (after the bounded wait) */
+  fallbacks(): number;
   /** wait until the frame contains `text` (or matches) */
   waitForText(text: string | RegExp, timeoutMs?: number): Promise<string>;
   resize(columns: number, rows: number): void;
@@ -66,7 +69,7 @@ class FakeTerminalInput extends EventEmitter {
 }
 
 /** What ink-testing-library's render gives, for a dashboard read through the app's input pacer. */
-function renderPaced(tree: React.ReactElement) {
+function renderPaced(tree: React.ReactElement, engine: Engine) {
   const stdout = Object.assign(new EventEmitter(), {
     columns: 100,
     frames: [] as string[],
@@ -76,7 +79,7 @@ function renderPaced(tree: React.ReactElement) {
     },
   });
   const terminal = new FakeTerminalInput();
-  const pacer = new PacedInput(terminal);
+  const pacer = pacedStdin(engine, terminal);
   const instance = inkRender(tree, {
     stdout: stdout as unknown as NodeJS.WriteStream,
     stdin: pacer as unknown as NodeJS.ReadStream,
@@ -102,7 +105,7 @@ export async function renderDashboard(engine: Engine, options: {columns?: number
       </PersistentStateProvider>
     </Providers>
   );
-  const instance = options.paced ? renderPaced(tree) : render(tree);
+  const instance = options.paced ? renderPaced(tree, engine) : render(tree);
   const stdout = instance.stdout as unknown as NodeJS.WriteStream & {rows?: number; columns: number};
   const resize = (columns: number, rows: number) => {
     Object.defineProperty(stdout, 'columns', {value: columns, configurable: true});
@@ -129,6 +132,7 @@ export async function renderDashboard(engine: Engine, options: {columns?: number
     },
     write: data => instance.stdin.write(data),
     idle: () => !('pacer' in instance) || instance.pacer.idle,
+    fallbacks: () => ('pacer' in instance ? instance.pacer.fallbacks : 0),
     waitForText: (text, timeoutMs = 3000) => waitFor(() => {
       const f = frame();
       return (typeof text === 'string' ? f.includes(text) : text.test(f)) ? f : '';

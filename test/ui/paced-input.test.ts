@@ -51,11 +51,17 @@ function paced(options: PacingOptions = {}) {
 
 const turn = () => new Promise(resolve => setImmediate(resolve));
 
+/** A pacer Ink already listens to. */
+async function listening(options: PacingOptions = {}) {
+  const world = paced(options);
+  world.listen();
+  await turn();
+  return world;
+}
+
 describe('the input pacer', () => {
   it('hands out one key, and the next only when the previous one has settled', async () => {
-    const {terminal, pacer: p, got, tokens, listen} = paced({settleTimeoutMs: 10_000});
-    listen();
-    await turn();
+    const {terminal, pacer: p, got, tokens} = await listening({settleTimeoutMs: 10_000});
     terminal.type('1/fw\r');
     expect(got).toEqual(['1']);
     expect(p.queued).toBe(4);
@@ -75,7 +81,30 @@ describe('the input pacer', () => {
       await turn();
     }
     expect(got).toEqual(['1', '/', 'f', 'w', '\r']);
-    expect(p.lastKey).toBe('\r');
+    expect(p.idle).toBe(false);
+    p.settled(tokens.at(-1)!);
+    await turn();
+    expect(p.idle).toBe(true);
+  });
+
+  it('hands a prompt a pasted run of printable characters as one piece, up to the next key that is not text', async () => {
+    const {terminal, pacer: p, got, tokens} = await listening({settleTimeoutMs: 10_000});
+    terminal.type('/fw:relay é😀\rjj\u001B[Bab');
+    expect(got).toEqual(['/']);
+    /** the last key has settled; `text`: what has the keys now is a prompt */
+    const next = async (text: boolean) => {
+      p.settled(tokens.at(-1)!, {text});
+      await turn();
+      return got.at(-1);
+    };
+    // the prompt opened by "/" takes text; Enter closes it, and keys are commands again, one at a time
+    expect(await next(true)).toBe('fw:relay é😀');
+    expect(await next(true)).toBe('\r');
+    expect(await next(false)).toBe('j');
+    // a run needs two printable keys in a row; an escape sequence is never part of one
+    expect(await next(true)).toBe('j');
+    expect(await next(true)).toBe('\u001B[B');
+    expect(await next(true)).toBe('ab');
   });
 
   it('reads the terminal only while Ink listens, and a key nobody read stays first in line', async () => {
@@ -96,19 +125,18 @@ describe('the input pacer', () => {
   });
 
   it('never stalls: without word from the dashboard the next key goes after the bounded wait', async () => {
-    const {terminal, got, listen} = paced({settleTimeoutMs: 40});
-    listen();
-    await turn();
+    const {terminal, pacer: p, got} = await listening({settleTimeoutMs: 40});
     const started = Date.now();
     terminal.type('xyz');
     await waitFor(() => got.length === 3, 'all three keys', 1000, 5);
     expect(Date.now() - started).toBeGreaterThanOrEqual(75);
+    // counted, so tests of the dashboard can tell that it never came to this
+    await waitFor(() => p.fallbacks === 3, 'the third fallback', 1000, 5);
+    expect(p.idle).toBe(true);
   });
 
   it('lets Ctrl+C skip the queue at once, dropping what waited', async () => {
-    const {terminal, pacer: p, got, listen} = paced({settleTimeoutMs: 10_000});
-    listen();
-    await turn();
+    const {terminal, pacer: p, got} = await listening({settleTimeoutMs: 10_000});
     terminal.type('jjjj');
     terminal.type('k\u0003l');
     expect(got).toEqual(['j', '\u0003']);
@@ -117,9 +145,7 @@ describe('the input pacer', () => {
 
   it('bounds the queue and reports what it dropped', async () => {
     const dropped: Array<[number, number]> = [];
-    const {terminal, pacer: p, got, listen} = paced({maxQueued: 3, settleTimeoutMs: 10_000, onDropped: (n, max) => dropped.push([n, max])});
-    listen();
-    await turn();
+    const {terminal, pacer: p, got} = await listening({maxQueued: 3, settleTimeoutMs: 10_000, onDropped: (n, max) => dropped.push([n, max])});
     terminal.type('abcdefg');
     expect(got).toEqual(['a']);
     expect(p.queued).toBe(2);
@@ -127,9 +153,7 @@ describe('the input pacer', () => {
   });
 
   it('waits briefly for the rest of a cut escape sequence, then takes a lone ESC as Esc', async () => {
-    const {terminal, pacer: p, got, tokens, listen} = paced({escapeWaitMs: 30, settleTimeoutMs: 10_000});
-    listen();
-    await turn();
+    const {terminal, pacer: p, got, tokens} = await listening({escapeWaitMs: 30, settleTimeoutMs: 10_000});
     terminal.type('\u001B[');
     terminal.type('B');
     expect(got).toEqual(['\u001B[B']);
@@ -143,9 +167,7 @@ describe('the input pacer', () => {
   });
 
   it('decodes UTF-8 split across reads', async () => {
-    const {terminal, pacer: p, got, tokens, listen} = paced({settleTimeoutMs: 10_000});
-    listen();
-    await turn();
+    const {terminal, pacer: p, got, tokens} = await listening({settleTimeoutMs: 10_000});
     const bytes = Buffer.from('é😀', 'utf8');
     terminal.type(bytes.subarray(0, 1));
     terminal.type(bytes.subarray(1, 4));

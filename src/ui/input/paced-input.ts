@@ -29,6 +29,11 @@ export const ESCAPE_WAIT_MS = 50;
 export const SETTLE_TIMEOUT_MS = 500;
 export const MAX_QUEUED_KEYS = 1000;
 const CTRL_C = '\u0003';
+/** the most characters of a paste handed to a prompt as one piece */
+const MAX_TEXT_RUN = 256;
+
+/** a printable character: no control character, no escape sequence */
+const isText = (key: string) => !/[\u0000-\u001f\u007f-\u009f]/.test(key);
 
 /**
  * Stands between the terminal and Ink and hands Ink one key at a time: the next key only once the
@@ -56,7 +61,8 @@ export class PacedInput extends EventEmitter {
   #settledToken = 0;
   #fallback: NodeJS.Timeout | undefined;
   #listening = false;
-  #lastKey = '';
+  #text = false;
+  #fallbacks = 0;
 
   constructor(source: InputSource, options: PacingOptions = {}) {
     super();
@@ -80,14 +86,14 @@ export class PacedInput extends EventEmitter {
     return this.#token;
   }
 
-  /** the key handed out last, as the terminal sent it */
-  get lastKey(): string {
-    return this.#lastKey;
-  }
-
   /** keys waiting their turn */
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /** keys the dashboard never said it had handled, released after the bounded wait (should stay 0) */
+  get fallbacks(): number {
+    return this.#fallbacks;
   }
 
   /** nothing waiting, nothing in hand: every key typed so far has been handled and drawn */
@@ -124,10 +130,13 @@ export class PacedInput extends EventEmitter {
   /**
    * The dashboard has handled the key numbered `token` and run the effects of the render it caused:
    * the next key goes one event-loop turn later, so state set by those effects is drawn first.
+   * `text`: what has the keys now takes printable characters as text (a prompt), so a run of them
+   * (a paste) may go as one piece: typed one by one they would do the same, one redraw each.
    */
-  settled(token: number): void {
+  settled(token: number, options: {text?: boolean} = {}): void {
     if (token !== this.#token || this.#settledToken === token) return;
     this.#settledToken = token;
+    this.#text = options.text === true;
     clearTimeout(this.#fallback);
     setImmediate(() => this.#next(token));
   }
@@ -186,7 +195,9 @@ export class PacedInput extends EventEmitter {
 
   #pump(): void {
     if (!this.#listening || this.#busy || this.#queue.length === 0) return;
-    this.#release(this.#queue.shift()!);
+    let take = 1;
+    if (this.#text) while (take < MAX_TEXT_RUN && take < this.#queue.length && isText(this.#queue[take - 1]!) && isText(this.#queue[take]!)) take++;
+    this.#release(this.#queue.splice(0, take).join(''));
   }
 
   #release(key: string): void {
@@ -196,16 +207,18 @@ export class PacedInput extends EventEmitter {
     // never stall: without word from the dashboard, the next key goes after a bounded wait (through
     // setImmediate, so effects React has already queued still run first)
     this.#fallback = setTimeout(() => setImmediate(() => {
-      if (this.#settledToken !== token) this.#next(token);
+      if (this.#settledToken !== token && this.#token === token) {
+        this.#fallbacks++;
+        this.#next(token);
+      }
     }), this.#settleTimeoutMs);
     this.#fallback.unref();
-    this.#lastKey = key;
     this.#ready = key;
     this.emit('readable');
     if (this.#ready !== null) {
       // nobody read it (Ink not listening): it stays first in line
       this.#ready = null;
-      this.#queue.unshift(key);
+      this.#queue.unshift(...tokenize(key).keys);
       this.#busy = false;
       clearTimeout(this.#fallback);
     }

@@ -5,7 +5,13 @@ import {toneColor} from '../../theme.js';
 
 /**
  * The `/` filter line. It filters as you type; Enter keeps the filter, Esc puts back the one from
- * before, Ctrl+U clears the line. Modal: while it is open, keys are text, not commands.
+ * before, Ctrl+U clears the line. Modal: while it is open, keys are text, not commands. A filter
+ * longer than the line shows its end, where the typing is.
+ *
+ * Not ink-text-input (6.0.0): with input paced it takes keys typed ahead, but it cannot scroll the
+ * line: measured at 80 columns, after a 200-character paste it showed the first 78 characters, never
+ * the end or the cursor. And it types the letter of a Ctrl+key as text, so Ctrl+U left the line as
+ * it was instead of clearing it.
  */
 export function FilterPrompt({value, note, onChange, onDone, onCancel, width}: {
   readonly value: string;
@@ -20,6 +26,7 @@ export function FilterPrompt({value, note, onChange, onDone, onCancel, width}: {
     scopes: ['dialog'],
     modal: true,
     priority: 30,
+    text: true,
     onKey: (_command, input, key) => {
       if (key.return) onDone();
       else if (key.escape) onCancel();

@@ -1,4 +1,4 @@
-import React, {useRef, useState} from 'react';
+import React, {useState} from 'react';
 import {Box, Text} from 'ink';
 import {useKeyLayer} from '../../keyboard.js';
 import {toneColor} from '../../theme.js';
@@ -8,9 +8,10 @@ import {toneColor} from '../../theme.js';
  * the view's commands (D would otherwise ask to delete). Enter saves, Esc cancels, ←/→, Home/End,
  * Ctrl+A/Ctrl+E move, Backspace deletes, Ctrl+U clears.
  *
- * Not ink-text-input: it computes each edit from the value of its last render, so two keys that
- * arrive before React re-renders (a busy Pi, keys bunched over SSH) lose the first one. Here every
- * edit starts from a ref that is updated at once.
+ * Not ink-text-input (6.0.0): with input paced it keeps up with keys typed ahead, but measured at 80
+ * columns it shows a long description from its start, with the cursor and the end off screen; it has
+ * no Home/End; and it types the letter of a Ctrl+key as text: Home X Ctrl+A Y Ctrl+E Z Enter on
+ * "Camera. … END" stored "Camera. … ENDXaYeZ", where this editor stores "YXCamera. … ENDZ".
  */
 export interface LineState {
   readonly value: string;
@@ -44,26 +45,23 @@ export function DescriptionPrompt({label, initial, width, onSave, onCancel}: {
   readonly onSave: (text: string) => void;
   readonly onCancel: () => void;
 }) {
-  const line = useRef<LineState>({value: initial, cursor: initial.length});
-  const [, redraw] = useState(0);
+  const [line, setLine] = useState<LineState>({value: initial, cursor: initial.length});
   useKeyLayer({
     scopes: ['dialog'],
     modal: true,
     priority: 30,
+    text: true,
     onKey: (_command, input, key) => {
       if (key.escape) onCancel();
-      else if (key.return) onSave(line.current.value);
+      else if (key.return) onSave(line.value);
       else {
-        const next = editLine(line.current, input, key);
-        if (next) {
-          line.current = next;
-          redraw(n => n + 1);
-        }
+        const next = editLine(line, input, key);
+        if (next) setLine(next);
       }
       return true;
     },
   });
-  const {value, cursor} = line.current;
+  const {value, cursor} = line;
   // keep the cursor in sight: show a window of the text around it
   const room = Math.max(10, width - 8);
   const start = Math.max(0, Math.min(cursor - Math.floor(room * 0.7), value.length - room + 1));

@@ -23,7 +23,14 @@ export interface UpdateDialogProps {
 /**
  * `u` in the Devices view: pick the firmware (compatible ones first, its description shown), confirm a
  * one-line summary, and the jobs are queued — as a rollout with a canary when there is more than one
- * device. Esc goes back a step.
+ * device. Esc goes back a step. Enter on a firmware that cannot go says why; when none can, a box says
+ * why for each instead of a list where nothing can be picked.
+ *
+ * The list is not ink-select-input (6.2.0): with input paced it passes the burst tests, but measured
+ * in the dashboard it takes only ↑/↓/j/k, Enter and 1–9: PgUp/PgDn, g/G and Home/End (the keys of
+ * every list here) did nothing, so "u G Enter" confirmed the first firmware instead of reaching the
+ * last; k on the first row jumped to the last; and "2" picked the second firmware and opened the
+ * confirmation.
  */
 export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: UpdateDialogProps) {
   const engine = useEngine();
