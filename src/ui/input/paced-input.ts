@@ -25,9 +25,9 @@ export interface PacingOptions {
   readonly onDropped?: (count: number, maxQueued: number) => void;
 }
 
-export const ESCAPE_WAIT_MS = 50;
-export const SETTLE_TIMEOUT_MS = 500;
-export const MAX_QUEUED_KEYS = 1000;
+const ESCAPE_WAIT_MS = 50;
+const SETTLE_TIMEOUT_MS = 500;
+const MAX_QUEUED_KEYS = 1000;
 const CTRL_C = '\u0003';
 /** the most characters of a paste handed to a prompt as one piece */
 const MAX_TEXT_RUN = 256;
@@ -39,7 +39,8 @@ const isText = (key: string) => !/[\u0000-\u001f\u007f-\u009f]/.test(key);
  * Stands between the terminal and Ink and hands Ink one key at a time: the next key only once the
  * dashboard has drawn what the previous one did and its effects have run (the keyboard provider calls
  * `settled`). Keys typed ahead over a slow link or pasted therefore reach exactly the view, dialog or
- * prompt they would have reached typed slowly, in order; none is lost. Ctrl+C skips the queue.
+ * prompt they would have reached typed slowly, in order; none is lost (but for more than 1,000 waiting
+ * at once: those are dropped, and reported). Ctrl+C skips the queue.
  *
  * It has the surface Ink uses of stdin: isTTY, setRawMode, setEncoding, ref/unref, read() and the
  * 'readable' event; raw mode and ref/unref go through to the real stdin.
