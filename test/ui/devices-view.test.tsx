@@ -106,8 +106,11 @@ describe('Devices view', () => {
     expect(filtered).toMatch(/dev-00000/);
     expect(filtered).toMatch(/dev-00006/);
     expect(filtered).not.toMatch(/dev-00001 /);
-    // Esc clears a filter: the footer and the help say so while one is set
+    // Esc clears a filter: the footer (first, even at 80 columns) and the help say so while one is set
     expect(filtered).toMatch(/Esc clear filter/);
+    ui.resize(80, 24);
+    await ui.waitForText(/^Esc clear filter {2}Enter detail .*\? help {2}q quit$/m);
+    ui.resize(100, 30);
     await ui.press('?');
     await ui.waitForText(/Devices view, filter set\n +Esc +clear the filter/);
     await ui.press('?');

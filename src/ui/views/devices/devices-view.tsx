@@ -106,7 +106,8 @@ export function DevicesView({height, width, isActive}: ViewProps) {
   const inDetail = detailKey !== null;
   const filtered = !isEmptyFilter(query.filter);
   useKeyLayer({
-    scopes: filtered ? ['devices', 'filter', 'list'] : ['devices', 'list'],
+    // with a filter set, how to clear it comes first (the footer keeps the first hints that fit)
+    scopes: filtered ? ['filter', 'devices', 'list'] : ['devices', 'list'],
     onKey: command => {
       const at = index;
       const here = rows[at];
