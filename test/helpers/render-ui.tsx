@@ -1,7 +1,6 @@
 import React from 'react';
 import {EventEmitter} from 'node:events';
 import {render as inkRender} from 'ink';
-import {render} from 'ink-testing-library';
 import stripAnsi from 'strip-ansi';
 import {App, type ViewId} from '../../src/ui/app.js';
 import {PersistentStateProvider, Providers} from '../../src/ui/context.js';
@@ -42,13 +41,13 @@ export interface RenderedDashboard {
   readonly store: DashboardStore;
   /** the last frame without colours */
   frame(): string;
-  /** type keys one at a time ("jj" is two), letting React settle after each */
+  /** type keys one at a time ("jj" is two), each once the dashboard has handled the one before */
   press(...sequence: string[]): Promise<void>;
-  /** write data as one read, as a paste or keys typed ahead arrive (only `paced` dashboards take it as keys) */
+  /** write data as one read, as a paste or keys typed ahead arrive */
   write(data: string): void;
-  /** paced dashboards: every key written has been handled and its render's effects have run */
+  /** every key written has been handled and its render's effects have run */
   idle(): boolean;
-  /** paced dashboards: keys released without word from the dashboard (after the bounded wait) */
+  /** keys released without word from the dashboard (after the pacer's bounded wait) */
   fallbacks(): number;
   /** wait until the frame contains `text` (or matches) */
   waitForText(text: string | RegExp, timeoutMs?: number): Promise<string>;
@@ -68,7 +67,12 @@ class FakeTerminalInput extends EventEmitter {
   }
 }
 
-/** What ink-testing-library's render gives, for a dashboard read through the app's input pacer. */
+/**
+ * What ink-testing-library's render gives (debug frames into a fake stdout), but with stdin read
+ * through the app's input pacer, as the app reads the terminal: the views' key handlers rely on it
+ * (each key comes after the render the previous one caused), and tests can wait until every key
+ * written has been handled instead of sleeping.
+ */
 function renderPaced(tree: React.ReactElement, engine: Engine) {
   const stdout = Object.assign(new EventEmitter(), {
     columns: 100,
@@ -90,11 +94,8 @@ function renderPaced(tree: React.ReactElement, engine: Engine) {
   return {stdout, stdin: terminal, pacer, lastFrame: () => stdout.frames.at(-1), unmount: () => instance.unmount()};
 }
 
-/**
- * Render the whole dashboard for an engine (started or not) at a chosen terminal size. `paced`: input
- * goes through the pacer in front of Ink as in the app, so `write` can send a burst.
- */
-export async function renderDashboard(engine: Engine, options: {columns?: number; rows?: number; initialView?: ViewId; paced?: boolean} = {}): Promise<RenderedDashboard> {
+/** Render the whole dashboard for an engine (started or not) at a chosen terminal size. */
+export async function renderDashboard(engine: Engine, options: {columns?: number; rows?: number; initialView?: ViewId} = {}): Promise<RenderedDashboard> {
   const store = createDashboardStore(engine, {intervalMs: 20});
   let exitResolve: () => void = () => {};
   const exited = new Promise<void>(resolve => (exitResolve = resolve));
@@ -105,7 +106,7 @@ export async function renderDashboard(engine: Engine, options: {columns?: number
       </PersistentStateProvider>
     </Providers>
   );
-  const instance = options.paced ? renderPaced(tree, engine) : render(tree);
+  const instance = renderPaced(tree, engine);
   const stdout = instance.stdout as unknown as NodeJS.WriteStream & {rows?: number; columns: number};
   const resize = (columns: number, rows: number) => {
     Object.defineProperty(stdout, 'columns', {value: columns, configurable: true});
@@ -118,21 +119,19 @@ export async function renderDashboard(engine: Engine, options: {columns?: number
   resize(options.columns ?? 100, options.rows ?? 30);
   await new Promise(resolve => setTimeout(resolve, 10));
   const frame = () => stripAnsi(instance.lastFrame() ?? '');
-  const settle = () => new Promise(resolve => setTimeout(resolve, 15));
+  const handled = () => waitFor(() => instance.pacer.idle, 'the dashboard to handle the keys', 10_000, 2);
   return {
     store,
     frame,
     async press(...sequence) {
-      // the dashboard gets one key per read from the pacer in front of Ink; this stdin has none
       for (const key of sequence.flatMap(splitKeys)) {
         instance.stdin.write(key);
-        await settle();
+        await handled();
       }
-      await settle();
     },
     write: data => instance.stdin.write(data),
-    idle: () => !('pacer' in instance) || instance.pacer.idle,
-    fallbacks: () => ('pacer' in instance ? instance.pacer.fallbacks : 0),
+    idle: () => instance.pacer.idle,
+    fallbacks: () => instance.pacer.fallbacks,
     waitForText: (text, timeoutMs = 3000) => waitFor(() => {
       const f = frame();
       return (typeof text === 'string' ? f.includes(text) : text.test(f)) ? f : '';

@@ -55,8 +55,8 @@ const CASES: Array<{name: string; setup?: string; keys: string; shows: RegExp}> 
 describe('a burst of keys, through the input pacer', () => {
   for (const c of CASES) {
     it(`${c.name} ends where the same keys typed slowly end`, async () => {
-      const slow = await renderDashboard(world.engine, {paced: true});
-      const burst = await renderDashboard(world.engine, {paced: true});
+      const slow = await renderDashboard(world.engine);
+      const burst = await renderDashboard(world.engine);
       dashboards.push(slow, burst);
       await Promise.all([slow, burst].map(ui => ui.waitForText('porch')));
       if (c.setup) await Promise.all([slow.press(c.setup), burst.press(c.setup)]);
@@ -71,7 +71,7 @@ describe('a burst of keys, through the input pacer', () => {
   }
 
   it('quits at once on Ctrl+C, however many keys wait before it', async () => {
-    const ui = await renderDashboard(world.engine, {paced: true});
+    const ui = await renderDashboard(world.engine);
     dashboards.push(ui);
     await ui.waitForText('porch');
     const started = Date.now();
@@ -82,7 +82,7 @@ describe('a burst of keys, through the input pacer', () => {
   });
 
   it('takes a paste into a prompt in one piece, and says so when a paste is too long to take whole', async () => {
-    const ui = await renderDashboard(world.engine, {paced: true});
+    const ui = await renderDashboard(world.engine);
     dashboards.push(ui);
     await ui.waitForText('porch');
     await ui.press('/');
@@ -100,7 +100,7 @@ describe('a burst of keys, through the input pacer', () => {
   });
 
   it('keeps up: 40 moves in one write all count, none waiting for the fallback release', async () => {
-    const ui = await renderDashboard(world.engine, {paced: true, rows: 12});
+    const ui = await renderDashboard(world.engine, {rows: 12});
     dashboards.push(ui);
     await ui.waitForText('porch');
     const started = Date.now();

@@ -145,7 +145,7 @@ describe('Devices view', () => {
 
   it('takes a burst of keys (fast typing over SSH) key by key, and the rest of a "/…" burst as filter text', async () => {
     const e = await engineWith(30);
-    ui = await renderDashboard(e, {columns: 100, rows: 20, paced: true});
+    ui = await renderDashboard(e, {columns: 100, rows: 20});
     await ui.waitForText('dev-00000');
     ui.write('jjjjjjjjjjjjjjjjjjjj');
     await ui.waitForText('9-21 of 30');
