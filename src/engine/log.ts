@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import {STATE_FILE_MODE} from './util/atomic.js';
+import {openAppendSync} from './util/safe-file.js';
 import {printable} from './util/text.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -136,7 +138,8 @@ class RotatingFile {
 
   #open(): void {
     try {
-      this.#fd = fs.openSync(this.path, 'a', 0o640);
+      // never through a FIFO (the open would block) or into a device: a regular file or nothing
+      this.#fd = openAppendSync(this.path, STATE_FILE_MODE, {followLinks: true});
       this.#size = fs.fstatSync(this.#fd).size;
       this.error = null;
     } catch (error) {

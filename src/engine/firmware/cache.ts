@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {writeFileAtomic} from '../util/atomic.js';
+import {NotRegularFileError, readRegularFile, refuseStateFile} from '../util/safe-file.js';
 import type {Identification} from './identify.js';
 
 /**
@@ -29,12 +30,16 @@ export class MetadataCache {
     return path.join(this.root, CACHE_FILE);
   }
 
-  /** Read the cache; a missing or unreadable one is simply empty (the files are re-read). */
+  /**
+   * Read the cache; a missing or unreadable one is simply empty (the files are re-read). Something
+   * that is not a regular file at its name (a FIFO would block the read) stops the start.
+   */
   async load(): Promise<string | null> {
     let text: string;
     try {
-      text = await fs.readFile(this.file, 'utf8');
+      text = (await readRegularFile(this.file)).toString('utf8');
     } catch (error) {
+      if (error instanceof NotRegularFileError) throw refuseStateFile(error, 'what it learnt about each firmware file');
       return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : `cannot read ${this.file}: ${(error as Error).message}`;
     }
     try {

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {writeFileAtomic} from '../util/atomic.js';
+import {openRegular} from '../util/safe-file.js';
 
 /**
  * File moves of the firmware store. None of them ever replaces an existing file: a stored firmware is
@@ -76,9 +77,12 @@ export async function reject(root: string, source: string, reason: string, detai
   return name;
 }
 
-/** Read a whole file, refusing more than `max` bytes (the content is needed to identify and hash it). */
+/**
+ * Read a whole file, refusing more than `max` bytes (the content is needed to identify and hash it).
+ * Only a regular file is read: a FIFO, a link or a device in the folder throws NotRegularFileError.
+ */
 export async function readCapped(file: string, max: number): Promise<Buffer | null> {
-  const handle = await fs.open(file, 'r');
+  const handle = await openRegular(file);
   try {
     const {size} = await handle.stat();
     if (size > max) return null;

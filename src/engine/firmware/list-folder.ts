@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
+import {openRegular} from '../util/safe-file.js';
 import {descriptionFileName, isCandidateName} from './file-name.js';
 
 /** One regular file at the top of the firmware folder (sub-folders such as rejected/ are not looked into). */
@@ -64,7 +65,7 @@ export class DescriptionReader {
     let text = '';
     try {
       // descriptions are short; a huge .txt is not one (the first 4 KiB are shown)
-      const handle = await fs.open(path.join(this.root, txt), 'r');
+      const handle = await openRegular(path.join(this.root, txt));
       try {
         const buffer = Buffer.alloc(Math.min(entry.size, 4096));
         const {bytesRead} = await handle.read(buffer, 0, buffer.length, 0);

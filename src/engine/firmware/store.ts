@@ -18,6 +18,7 @@ import {FolderWatcher} from './watcher.js';
 import {registerFirmwareRoutes} from './http-routes.js';
 import {ingestUpload, type UploadResult} from './ingest-upload.js';
 import {writeFileAtomic} from '../util/atomic.js';
+import {openRegularSync, readRegularFile} from '../util/safe-file.js';
 
 export type {FirmwareRecord} from './records.js';
 export type {DropStatus} from './settle.js';
@@ -152,9 +153,9 @@ export class FirmwareStore implements Service {
     return path.join(this.root, record.file);
   }
 
-  /** A stream of the file, for serving it. */
+  /** A stream of the file, for serving it (throws when something else than a regular file took its name). */
   open(record: FirmwareRecord): fs.ReadStream {
-    return fs.createReadStream(this.pathOf(record));
+    return fs.createReadStream(this.pathOf(record), {fd: openRegularSync(this.pathOf(record))});
   }
 
   /**
@@ -172,7 +173,7 @@ export class FirmwareStore implements Service {
   async readChecked(record: FirmwareRecord): Promise<{ok: true; data: Buffer} | {ok: false; reason: string}> {
     let data: Buffer;
     try {
-      data = await fsp.readFile(this.pathOf(record));
+      data = await readRegularFile(this.pathOf(record));
     } catch (error) {
       return {ok: false, reason: `cannot read ${record.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check that the file is still there and readable`};
     }

@@ -3,12 +3,9 @@ import {Aedes} from 'aedes';
 import type {Log} from '../log.js';
 import {sameSecret} from '../util/secret.js';
 import {printable} from '../util/text.js';
+import {StartupError} from '../util/startup-error.js';
 
-export class StartupError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
-    super(message);
-  }
-}
+export {StartupError} from '../util/startup-error.js';
 
 export interface EmbeddedBrokerOptions {
   /**

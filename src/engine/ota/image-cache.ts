@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import fsp from 'node:fs/promises';
+import {readRegularFile} from '../util/safe-file.js';
 
 /**
  * Firmware images held in memory for the HTTP endpoint, so a busy endpoint answers from RAM with one
@@ -22,7 +22,7 @@ export class ImageCache {
     }
     let data: Buffer;
     try {
-      data = await fsp.readFile(file);
+      data = await readRegularFile(file);
     } catch (error) {
       return {error: `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`};
     }
