@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {z} from 'zod';
-import {writeFileAtomic, writeFileAtomicSync} from '../util/atomic.js';
-import type {Job} from './job.js';
+import {MAX_DEVICES} from '../inventory/limits.js';
+import {fileStamp, keepBackupSync, writeFileAtomic, writeFileAtomicSync} from '../util/atomic.js';
+import {NotRegularFileError, readRegularFileSync, refuseStateFile} from '../util/safe-file.js';
+import {FINAL_STATES, TIMELINE_LIMIT, type Job} from './job.js';
 import type {HistoryEntry, Rollout, RolloutCounts} from './types.js';
 
 /** A rollout as saved: files written before homie-ota kept counts have none (they are counted on load). */
@@ -79,15 +81,27 @@ const fileSchema = z.object({
 
 export const EMPTY_JOBS_FILE: JobsFile = {nextId: 1, jobs: [], rollouts: [], history: {}};
 
+export interface LoadedJobs {
+  readonly data: JobsFile;
+  /** the file could not be used at all (it was moved aside) */
+  readonly problem?: string;
+  /** the file was over a cap and trimmed: what was left out, and where the original was kept */
+  readonly trimmed?: string;
+}
+
 /**
  * Load jobs.json. A missing file is an empty queue; a file that cannot be read or does not match is
  * moved aside (jobs.json.bad-<time>) and reported, so nothing is silently lost and homie-ota starts.
+ * A file over the caps (capJobs) is trimmed, and kept as jobs.json.bak-<time> before anything is
+ * written over it. Anything at that path that is not a regular file (a FIFO, a folder, a link) stops
+ * the start: it is neither read (a FIFO would block) nor replaced.
  */
-export function loadJobsFile(file: string, now: number): {data: JobsFile; problem?: string} {
+export function loadJobsFile(file: string, now: number): LoadedJobs {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readRegularFileSync(file).toString('utf8');
   } catch (error) {
+    if (error instanceof NotRegularFileError) throw refuseStateFile(error, 'its OTA queue');
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {data: EMPTY_JOBS_FILE};
     return {data: EMPTY_JOBS_FILE, problem: `cannot read ${file}: ${(error as Error).message}`};
   }
@@ -98,8 +112,18 @@ export function loadJobsFile(file: string, now: number): {data: JobsFile; proble
       return {success: false as const, error: error as Error};
     }
   })();
-  if (parsed.success) return {data: parsed.data as JobsFile};
-  const aside = `${file}.bad-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+  if (parsed.success) {
+    const capped = capJobs(parsed.data as JobsFile);
+    if (!capped.trimmed) return {data: capped.data};
+    let kept: string;
+    try {
+      kept = `the file as it was is kept as ${path.basename(keepBackupSync(file, now))}`;
+    } catch (error) {
+      kept = `the file as it was could not be kept (${(error as Error).message}): copy it now if you need what was trimmed`;
+    }
+    return {data: capped.data, trimmed: `${path.basename(file)}: ${capped.trimmed}; ${kept}`};
+  }
+  const aside = `${file}.bad-${fileStamp(now)}`;
   try {
     fs.renameSync(file, aside);
   } catch {
@@ -108,14 +132,119 @@ export function loadJobsFile(file: string, now: number): {data: JobsFile; proble
   return {data: EMPTY_JOBS_FILE, problem: `${path.basename(file)} could not be loaded (${parsed.error.message.slice(0, 200)}); it was kept as ${path.basename(aside)} and the queue starts empty`};
 }
 
+/** Open jobs kept: one per device at most, and no more devices than the inventory holds. */
+export const MAX_OPEN_JOBS = MAX_DEVICES;
+/** Finished jobs kept in the list (the per-device history keeps more). */
+export const FINISHED_JOBS_KEPT = 500;
+/** Finished rollouts kept (running and paused ones are always kept). */
+export const FINISHED_ROLLOUTS_KEPT = 100;
+/** OTA history entries kept per device, and devices with a history. */
+export const HISTORY_PER_DEVICE = 20;
+const HISTORY_DEVICES = MAX_DEVICES;
+
+/** How far along an open job is: a job in the middle of a transfer must never be dropped. */
+const PRIORITY: Partial<Record<Job['state'], number>> = {flashing: 4, sending: 4, rebooting: 3, verifying: 3, waiting: 1, queued: 1};
+
+/**
+ * Bring a loaded file within what homie-ota itself would ever keep: one open job per device (the one
+ * furthest along), at most MAX_OPEN_JOBS of them (transfers in progress first, then the newest), the
+ * newest FINISHED_JOBS_KEPT finished jobs, the rollouts those jobs belong to plus the newest finished
+ * ones, HISTORY_PER_DEVICE history entries per device and TIMELINE_LIMIT timeline entries per job.
+ * `trimmed` says in words what was left out, or is undefined when nothing was.
+ */
+export function capJobs(data: JobsFile): {data: JobsFile; trimmed?: string} {
+  const open = new Map<string, Job>();
+  let duplicates = 0;
+  const finished: Job[] = [];
+  for (const job of data.jobs) {
+    if (FINAL_STATES.has(job.state)) {
+      finished.push(job);
+      continue;
+    }
+    const other = open.get(job.deviceKey);
+    if (other) {
+      duplicates++;
+      const better = (PRIORITY[job.state] ?? 0) - (PRIORITY[other.state] ?? 0) || job.createdAt - other.createdAt;
+      if (better <= 0) continue;
+    }
+    open.set(job.deviceKey, job);
+  }
+  let openJobs = [...open.values()];
+  const overOpen = Math.max(0, openJobs.length - MAX_OPEN_JOBS);
+  if (overOpen > 0) {
+    const keep = new Set([...openJobs].sort((a, b) => (PRIORITY[b.state] ?? 0) - (PRIORITY[a.state] ?? 0) || b.createdAt - a.createdAt).slice(0, MAX_OPEN_JOBS));
+    openJobs = openJobs.filter(job => keep.has(job));
+  }
+  const keptOpen = new Set(openJobs);
+  const keptFinished = new Set(finished.slice(-FINISHED_JOBS_KEPT));
+  const trimmedFinished = finished.length - keptFinished.size;
+  const jobs = data.jobs.filter(job => keptOpen.has(job) || keptFinished.has(job)).map(job => (job.timeline.length > TIMELINE_LIMIT ? {...job, timeline: job.timeline.slice(-TIMELINE_LIMIT)} : job));
+
+  const usedRollouts = new Set(jobs.map(job => job.rolloutId).filter(Boolean));
+  const finishedRollouts = data.rollouts.filter(r => (r.state !== 'running' && r.state !== 'paused') && !usedRollouts.has(r.id));
+  const droppedRollouts = new Set(finishedRollouts.slice(0, Math.max(0, finishedRollouts.length - FINISHED_ROLLOUTS_KEPT)));
+  const rollouts = data.rollouts.filter(r => !droppedRollouts.has(r));
+
+  const historyEntries = Object.entries(data.history);
+  let trimmedHistory = 0;
+  const newest = (entries: readonly HistoryEntry[]) => entries.reduce((t, e) => Math.max(t, e.time), 0);
+  const historyKept = historyEntries.length > HISTORY_DEVICES
+    ? historyEntries.sort(([, a], [, b]) => newest(b) - newest(a)).slice(0, HISTORY_DEVICES)
+    : historyEntries;
+  trimmedHistory += historyEntries.length - historyKept.length;
+  const history: Record<string, readonly HistoryEntry[]> = {};
+  let longHistories = 0;
+  for (const [key, entries] of historyKept) {
+    if (entries.length > HISTORY_PER_DEVICE) longHistories++;
+    history[key] = entries.slice(0, HISTORY_PER_DEVICE);
+  }
+
+  const parts: string[] = [];
+  if (trimmedFinished > 0) parts.push(`${count(trimmedFinished, 'oldest finished job')} left out (the newest ${FINISHED_JOBS_KEPT} are kept; each device's history keeps its results)`);
+  if (duplicates > 0) parts.push(`${count(duplicates, 'open job')} for a device that already had one left out (the one furthest along is kept)`);
+  if (overOpen > 0) parts.push(`${count(overOpen, 'open job')} over the limit of ${MAX_OPEN_JOBS.toLocaleString('en')} left out (transfers in progress first, then the newest, are kept)`);
+  if (droppedRollouts.size > 0) parts.push(`${count(droppedRollouts.size, 'old finished rollout')} left out`);
+  if (trimmedHistory > 0) parts.push(`the OTA history of ${count(trimmedHistory, 'device')} left out (over ${HISTORY_DEVICES.toLocaleString('en')} devices)`);
+  if (longHistories > 0) parts.push(`${count(longHistories, 'device history', 'device histories')} cut to the newest ${HISTORY_PER_DEVICE} entries`);
+  const total = data.jobs.length;
+  const summary = `${total.toLocaleString('en')} jobs (${(total - finished.length).toLocaleString('en')} open, ${finished.length.toLocaleString('en')} finished), more than homie-ota keeps`;
+  return {data: {...data, jobs, rollouts, history}, ...(parts.length > 0 ? {trimmed: `${summary}: ${parts.join('; ')}`} : {})};
+}
+
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
+}
+
 export function serialiseJobs(data: JobsFile): string {
   return JSON.stringify({version: 1, ...data});
 }
 
+const CHUNK = 500;
+
+/**
+ * The same text, built a few hundred jobs at a time with a pause between, so that saving a large
+ * queue never holds the event loop (the HTTP server, the OTA endpoint) for long.
+ */
+export async function serialiseJobsInSlices(data: JobsFile): Promise<string> {
+  const pause = () => new Promise(resolve => setImmediate(resolve));
+  const jobs: string[] = [];
+  for (let i = 0; i < data.jobs.length; i += CHUNK) {
+    if (i > 0) await pause();
+    jobs.push(data.jobs.slice(i, i + CHUNK).map(job => JSON.stringify(job)).join(','));
+  }
+  const history: string[] = [];
+  const entries = Object.entries(data.history);
+  for (let i = 0; i < entries.length; i += CHUNK * 4) {
+    await pause();
+    history.push(entries.slice(i, i + CHUNK * 4).map(([key, list]) => `${JSON.stringify(key)}:${JSON.stringify(list)}`).join(','));
+  }
+  return `{"version":1,"nextId":${JSON.stringify(data.nextId)},"jobs":[${jobs.join(',')}],"rollouts":${JSON.stringify(data.rollouts)},"history":{${history.join(',')}}}`;
+}
+
 export async function saveJobsFile(file: string, data: JobsFile): Promise<void> {
-  await writeFileAtomic(file, serialiseJobs(data), 0o640);
+  await writeFileAtomic(file, await serialiseJobsInSlices(data));
 }
 
 export function saveJobsFileSync(file: string, data: JobsFile): void {
-  writeFileAtomicSync(file, serialiseJobs(data), 0o640);
+  writeFileAtomicSync(file, serialiseJobs(data));
 }

@@ -5,7 +5,8 @@ import type {DeviceRecord} from '../inventory/inventory.js';
 import type {FirmwareRecord} from '../firmware/store.js';
 import type {Log} from '../log.js';
 import {annotate, cannotCancel, cannotRetry, describeJob, FINAL_STATES, isFinal, percent, TRANSFER_STATES, transition, type Job, type JobFirmware, type WaitKind} from './job.js';
-import {EMPTY_JOBS_FILE, loadJobsFile, saveJobsFile, saveJobsFileSync, type JobsFile} from './jobs-file.js';
+import {EventPublisher} from './event-publisher.js';
+import {EMPTY_JOBS_FILE, FINISHED_JOBS_KEPT, HISTORY_PER_DEVICE, loadJobsFile, saveJobsFile, saveJobsFileSync, type JobsFile} from './jobs-file.js';
 import {planUpdate} from './plan.js';
 import {explainPushStatus, parsePushStatus, pushTopic} from './push-status.js';
 import {RolloutBook} from './rollout-book.js';
@@ -31,8 +32,8 @@ export interface CreateJobsResult {
   readonly error?: string;
 }
 
-const HISTORY_PER_DEVICE = 20;
-const FINISHED_JOBS_KEPT = 500;
+/** a tick yields to the HTTP server and the MQTT client after this long (ms), and goes on right after */
+const TICK_SLICE_MS = 20;
 
 /**
  * The OTA queue: jobs, rollouts and per-device history, persisted in <firmware root>/jobs.json.
@@ -56,6 +57,11 @@ export class OtaService implements Service {
   #started = false;
   #ticking = false;
   #lastEventAt = new Map<string, number>();
+  /** the ids a tick still has to look at: a long queue is gone through in slices */
+  #pass: string[] | null = null;
+  #passAt = 0;
+  #trimDue = false;
+  readonly #events: EventPublisher;
   /** broker connections made before each transfer began: a reconnect since explains a stall */
   readonly #connectsAtSend = new Map<string, number>();
   /** hooks for the HTTP pull path (pull-endpoint.ts) */
@@ -64,6 +70,7 @@ export class OtaService implements Service {
   constructor(readonly engine: Engine) {
     this.log = engine.logger.child('ota');
     this.file = path.join(engine.config.firmwareRoot, 'jobs.json');
+    this.#events = new EventPublisher((topic, payload) => engine.mqtt.publish(topic, payload, {qos: 0, retain: false}));
     this.#book = new RolloutBook({
       now: () => this.engine.now(),
       jobs: () => this.#jobs.values(),
@@ -71,7 +78,7 @@ export class OtaService implements Service {
       cancelJob: (job, note) => this.#finish(job, 'cancelled', note),
       notice: (level, text) => this.engine.notice('ota', level, text),
       changed: () => this.#changed(),
-      publish: (id, payload) => void this.engine.mqtt.publish(`${this.engine.config.mqtt.eventsTopic}/rollouts/${id}`, payload, {qos: 0, retain: false}),
+      publish: (id, payload) => this.#events.send(`${this.engine.config.mqtt.eventsTopic}/rollouts/${id}`, payload),
     });
     engine.mqtt.onMessage((topic, payload, packet) => this.#onMessage(topic, payload, packet));
     engine.bus.on('inventory', () => this.schedule());
@@ -85,6 +92,7 @@ export class OtaService implements Service {
   async start(): Promise<void> {
     const loaded = loadJobsFile(this.file, this.engine.now());
     if (loaded.problem) this.engine.notice('ota', 'error', loaded.problem);
+    if (loaded.trimmed) this.engine.notice('ota', 'warn', loaded.trimmed);
     this.#restore(loaded.data);
     this.#started = true;
     this.engine.firmware.setInUseCheck((record: FirmwareRecord) => this.#inUse(record));
@@ -201,6 +209,7 @@ export class OtaService implements Service {
     }
     // the skipped devices belong to the rollout only when there is one
     for (const {job, reason} of upToDate) this.#record(rollout ? job : {...job, rolloutId: undefined}, 'skipped', reason);
+    if (this.#trimDue) this.#trimFinished();
     this.#changed();
     this.schedule();
     return {jobs, skipped, refused, rollout};
@@ -288,7 +297,11 @@ export class OtaService implements Service {
     });
   }
 
-  /** Start what can start, notice devices coming back, enforce timeouts. */
+  /**
+   * Start what can start, notice devices coming back, enforce timeouts. A long queue is gone through
+   * in slices of TICK_SLICE_MS, the next one right after pending I/O, so thousands of timeouts firing
+   * at once never keep the HTTP server from answering.
+   */
   tick(): void {
     if (!this.#started || this.#ticking) return;
     this.#ticking = true;
@@ -296,9 +309,13 @@ export class OtaService implements Service {
       const now = this.engine.now();
       // a failure since the last tick stops its rollout before anything else of it can start
       this.#book.check(now);
+      const until = performance.now() + TICK_SLICE_MS;
       let slots = this.concurrency - [...this.#jobs.values()].filter(j => TRANSFER_STATES.has(j.state)).length;
-      for (const job of [...this.#jobs.values()]) {
-        if (isFinal(job)) continue;
+      const pass = (this.#pass ??= [...this.#jobs.keys()]);
+      while (this.#passAt < pass.length) {
+        if (this.#passAt % 64 === 63 && performance.now() > until) break;
+        const job = this.#jobs.get(pass[this.#passAt++]!);
+        if (!job || isFinal(job)) continue;
         const device = this.engine.inventory.get(job.deviceKey);
         switch (job.state) {
           case 'queued':
@@ -315,8 +332,15 @@ export class OtaService implements Service {
             break;
         }
       }
+      const more = this.#passAt < pass.length;
+      if (!more) {
+        this.#pass = null;
+        this.#passAt = 0;
+        if (this.#trimDue) this.#trimFinished();
+      }
       this.#book.check(now);
       this.#book.flush();
+      if (more) setImmediate(() => this.tick());
     } finally {
       this.#ticking = false;
     }
@@ -655,7 +679,7 @@ export class OtaService implements Service {
     this.#record(finished, state, note);
     const level = state === 'failed' ? 'error' : 'info';
     if (state === 'done' || state === 'failed') this.engine.notice('ota', level, `${job.deviceId}: ${state === 'done' ? 'updated to' : 'update to'} ${job.firmware.name} ${job.firmware.version} ${state === 'done' ? '✓' : `failed: ${note}`}`);
-    this.#trimFinished();
+    this.#trimDue = true;
   }
 
   #record(job: Job, result: HistoryEntry['result'], note: string): void {
@@ -674,12 +698,14 @@ export class OtaService implements Service {
     if (result === 'skipped' && !this.#jobs.has(job.id)) {
       this.#jobs.set(job.id, transition(job, 'skipped', this.engine.now(), note));
       // skipped requests are finished jobs too: without this they piled up past FINISHED_JOBS_KEPT
-      this.#trimFinished();
+      this.#trimDue = true;
     }
     this.#changed();
   }
 
+  /** Keep the newest FINISHED_JOBS_KEPT finished jobs; once per tick, not per job (that was quadratic). */
   #trimFinished(): void {
+    this.#trimDue = false;
     const finished = [...this.#jobs.values()].filter(isFinal);
     for (const job of finished.slice(0, Math.max(0, finished.length - FINISHED_JOBS_KEPT))) this.#jobs.delete(job.id);
   }
@@ -694,7 +720,7 @@ export class OtaService implements Service {
       state: job.state, progress: job.progress ? {done: job.progress.done, total: job.progress.total} : null,
       error: job.error ?? null, rollout: job.rolloutId ?? null, time: new Date(now).toISOString(),
     };
-    void this.engine.mqtt.publish(`${this.engine.config.mqtt.eventsTopic}/jobs/${job.id}`, JSON.stringify(event), {qos: 0, retain: false});
+    this.#events.send(`${this.engine.config.mqtt.eventsTopic}/jobs/${job.id}`, JSON.stringify(event));
   }
 
   #inUse(record: FirmwareRecord): string | null {
