@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import {writeFileAtomic} from '../util/atomic.js';
+import path from 'node:path';
+import {fileStamp, keepBackup, writeFileAtomic} from '../util/atomic.js';
+import {NotRegularFileError, readRegularFile, refuseStateFile} from '../util/safe-file.js';
 import {DeviceEntry} from './device.js';
 import {MAX_DEVICES, valueLimit, CUT_MARK} from './limits.js';
 import {isDeviceId} from './topics.js';
@@ -23,6 +25,8 @@ export interface LoadResult {
   readonly messages: ReadonlyArray<{level: 'info' | 'warn'; text: string}>;
   /** false when the file exists but could neither be read nor put aside: never write over it */
   readonly canSave?: boolean;
+  /** devices in the file that were not loaded because of the MAX_DEVICES cap */
+  readonly overCap?: number;
 }
 
 /** The JSON of one device (one line of the file). */
@@ -65,18 +69,30 @@ export function parseInventory(text: string, defaultPrefix: string): LoadResult 
   if (!Array.isArray(record.devices)) throw new Error('"devices" is not a list');
   const entries: DeviceEntry[] = [];
   const seen = new Set<string>();
-  let skipped = 0;
+  let unreadable = 0;
+  let duplicates = 0;
+  let overCap = 0;
   for (const item of record.devices as unknown[]) {
-    const entry = toEntry(item);
-    if (!entry || seen.has(entry.key) || entries.length >= MAX_DEVICES) {
-      skipped++;
+    if (entries.length >= MAX_DEVICES) {
+      overCap++;
       continue;
     }
-    seen.add(entry.key);
-    entries.push(entry);
+    const entry = toEntry(item);
+    if (!entry) unreadable++;
+    else if (seen.has(entry.key)) duplicates++;
+    else {
+      seen.add(entry.key);
+      entries.push(entry);
+    }
   }
-  const messages = skipped > 0 ? [{level: 'warn' as const, text: `inventory.json: ${skipped} unreadable or duplicate device entr${skipped === 1 ? 'y' : 'ies'} skipped`}] : [];
-  return {entries, messages};
+  const messages: Array<{level: 'info' | 'warn'; text: string}> = [];
+  const n = (count: number, one: string, many: string) => `${count.toLocaleString('en')} ${count === 1 ? one : many}`;
+  if (overCap > 0) {
+    messages.push({level: 'warn', text: `inventory.json holds ${(entries.length + unreadable + duplicates + overCap).toLocaleString('en')} device entries, more than the ${MAX_DEVICES.toLocaleString('en')} devices homie-ota keeps: the first ${entries.length.toLocaleString('en')} were loaded, the last ${n(overCap, 'entry was', 'entries were')} not`});
+  }
+  if (unreadable > 0) messages.push({level: 'warn', text: `inventory.json: ${n(unreadable, 'device entry', 'device entries')} could not be read (not a device record) and ${unreadable === 1 ? 'was' : 'were'} skipped`});
+  if (duplicates > 0) messages.push({level: 'warn', text: `inventory.json: ${n(duplicates, 'device entry', 'device entries')} repeated a device already loaded and ${duplicates === 1 ? 'was' : 'were'} skipped`});
+  return {entries, messages, overCap};
 }
 
 function toEntry(item: unknown): DeviceEntry | null {
@@ -101,8 +117,9 @@ function toEntry(item: unknown): DeviceEntry | null {
 export async function loadInventory(file: string, defaultPrefix: string, now: number): Promise<LoadResult> {
   let text: string;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    text = (await readRegularFile(file)).toString('utf8');
   } catch (error) {
+    if (error instanceof NotRegularFileError) throw refuseStateFile(error, 'its device inventory');
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {entries: [], messages: []};
     return {entries: [], canSave: false, messages: [{level: 'warn', text: `cannot read ${file}: ${(error as Error).message}; the inventory is not saved until it can be read (check its permissions, then restart)`}]};
   }
@@ -113,9 +130,17 @@ export async function loadInventory(file: string, defaultPrefix: string, now: nu
       const copy = `${file}.original`;
       if (!fs.existsSync(copy)) await fsp.copyFile(file, copy).catch(() => {});
     }
+    if (result.messages.some(m => m.level === 'warn')) {
+      // the first save writes only what was loaded: keep the whole file as it was
+      const kept = await keepBackup(file, now).then(
+        backup => `the file as it was is kept as ${path.basename(backup)}`,
+        (error: Error) => `the file as it was could not be kept (${error.message}): copy it now, the next save leaves those entries out`,
+      );
+      return {...result, messages: [...result.messages, {level: 'warn', text: `inventory.json: ${kept}`}]};
+    }
     return result;
   } catch (error) {
-    const aside = `${file}.bad-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+    const aside = `${file}.bad-${fileStamp(now)}`;
     const reason = (error as Error).message.slice(0, 200);
     try {
       await fsp.rename(file, aside);
