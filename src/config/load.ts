@@ -1,5 +1,9 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import {reservedClash} from '../engine/http/reserved.js';
+import {kindOf, NotRegularFileError, readRegularFileSync} from '../engine/util/safe-file.js';
+import {printable} from '../engine/util/text.js';
 import {parseBoolean, parseIni} from './ini.js';
 import {KEYS, type Config, type KeySpec} from './schema.js';
 
@@ -32,6 +36,13 @@ interface Value {
   readonly from: string;
 }
 
+/** The largest OTA_UPLOAD_LIMIT: no ESP8266 or ESP32 flash holds more (16 MiB chips, bootloader and partition table included). */
+export const MAX_UPLOAD_LIMIT = 16 * 1024 * 1024;
+/** LOG_MAX_SIZE bounds: below, the log would rotate on every few lines; above, it would fill an SD card. */
+export const LOG_SIZE_RANGE = {min: 16 * 1024, max: 1024 * 1024 * 1024} as const;
+/** A homie-ota.ini is a few dozen lines; a file this large is not one. */
+const MAX_INI_BYTES = 1024 * 1024;
+
 const spec = (key: string): KeySpec => {
   const found = KEYS.find(k => k.key === key);
   if (!found) throw new Error(`unknown setting ${key}`);
@@ -63,9 +74,13 @@ export function loadConfig(flags: CliOverrides, env: NodeJS.ProcessEnv = process
   if (iniFile) {
     let text: string;
     try {
-      text = fs.readFileSync(iniFile, 'utf8');
+      // never blocks: a FIFO at that path is refused, not opened for a read that waits for a writer
+      const size = fs.statSync(iniFile).size;
+      if (size > MAX_INI_BYTES) return {ok: false, errors: [printable(`${iniFile}: ${Math.round(size / 1024)} KiB is not a homie-ota.ini (a few dozen lines); check the path given with --config or $INIFILE`)]};
+      text = readRegularFileSync(iniFile, {followLinks: true}).toString('utf8');
     } catch (error) {
-      return {ok: false, errors: [`${iniFile}: cannot read (${(error as NodeJS.ErrnoException).code}); check its permissions`]};
+      if (error instanceof NotRegularFileError) return {ok: false, errors: [printable(`${iniFile} is ${error.kind}, not a regular file; give --config (or $INIFILE) the path of your homie-ota.ini`)]};
+      return {ok: false, errors: [printable(`${iniFile}: cannot read (${(error as NodeJS.ErrnoException).code}); check its permissions`)]};
     }
     const ini = parseIni(text);
     for (const problem of ini.problems) errors.push(`${path.basename(iniFile)} ${problem}`);
@@ -103,7 +118,8 @@ export function loadConfig(flags: CliOverrides, env: NodeJS.ProcessEnv = process
   };
   const fail = (key: string, message: string) => {
     const v = values.get(key);
-    const shown = spec(key).secret ? '' : ` "${v?.raw ?? ''}"`;
+    // a default was not given by anyone: no value to quote
+    const shown = spec(key).secret || !v ? '' : ` "${v.raw}"`;
     errors.push(`${where(key)}${shown}: ${message}`);
   };
   const str = (key: string): string => (values.get(key)?.raw ?? spec(key).default).trim();
@@ -125,13 +141,18 @@ export function loadConfig(flags: CliOverrides, env: NodeJS.ProcessEnv = process
     return Number(text);
   };
   const port = (key: string) => int(key, 0, 65535, 'not a port number (0 picks any free port)');
-  const size = (key: string): number => {
+  const size = (key: string, min: number, max: number): number => {
     const m = /^(\d+)\s*(k|m|g)?i?b?$/i.exec(str(key));
     if (!m || Number(m[1]) === 0) {
       fail(key, 'not a size; write bytes, or a number with K or M, e.g. 4M');
       return parseSize(spec(key).default);
     }
-    return parseSize(str(key));
+    const bytes = parseSize(str(key));
+    if (bytes < min || bytes > max) {
+      fail(key, `${bytes > max ? 'more than the largest' : 'less than the smallest'} size homie-ota accepts here; use ${humanSize(min)} to ${humanSize(max)}`);
+      return parseSize(spec(key).default);
+    }
+    return bytes;
   };
   const readableFile = (key: string): string | undefined => {
     const value = optional(key);
@@ -139,11 +160,23 @@ export function loadConfig(flags: CliOverrides, env: NodeJS.ProcessEnv = process
     const file = path.resolve(cwd, value);
     try {
       fs.accessSync(file, fs.constants.R_OK);
-      if (!fs.statSync(file).isFile()) throw Object.assign(new Error('not a file'), {code: 'not a file'});
+      const stat = fs.statSync(file);
+      if (!stat.isFile()) {
+        fail(key, `${file} is ${kindOf(stat)}, not a regular file; point ${key} at the PEM file itself`);
+        return file;
+      }
     } catch (error) {
       fail(key, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); fix the path or its permissions`);
     }
     return file;
+  };
+  /** Both or neither: name the one that is missing. */
+  const pair = (a: string, b: string, why: string): void => {
+    const hasA = Boolean(optional(a));
+    if (hasA !== Boolean(optional(b))) {
+      const [given, missing] = hasA ? [a, b] : [b, a];
+      errors.push(`${where(missing)}: ${given} is set but ${missing} is not; ${why}: set ${missing}, or remove ${given}`);
+    }
   };
 
   // [global]
@@ -151,25 +184,30 @@ export function loadConfig(flags: CliOverrides, env: NodeJS.ProcessEnv = process
   const httpHost = str('OTA_HOST') || '0.0.0.0';
   const httpPort = port('OTA_PORT');
   const endpoint = str('OTA_ENDPOINT');
+  const clash = reservedClash(endpoint);
   if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/.test(endpoint) || endpoint.includes('..')) {
     fail('OTA_ENDPOINT', 'must be a URL path starting with /, e.g. /ota');
+  } else if (clash) {
+    fail('OTA_ENDPOINT', `collides with homie-ota's own ${clash} routes (update clients would get their answers instead of firmware); choose another path, e.g. /ota`);
   }
   const base64 = bool('OTA_FIRMWARE_BASE64');
   const user = optional('HTTP_USER');
   const password = optional('HTTP_PASSWORD');
-  if (Boolean(user) !== Boolean(password)) {
-    warnings.push('HTTP_USER and HTTP_PASSWORD must both be set for basic auth; with only one, the HTTP server is open');
-  }
+  // with only one of them the HTTP server would run open while the user believes it is protected
+  pair('HTTP_USER', 'HTTP_PASSWORD', 'basic auth needs both (with one alone every route would be open)');
   const tlsCert = readableFile('HTTP_TLS_CERT');
   const tlsKey = readableFile('HTTP_TLS_KEY');
   if (Boolean(tlsCert) !== Boolean(tlsKey)) {
     fail(tlsCert ? 'HTTP_TLS_CERT' : 'HTTP_TLS_KEY', 'HTTPS needs both HTTP_TLS_CERT and HTTP_TLS_KEY; set the other one or neither');
   }
   const endpointAuth = bool('OTA_ENDPOINT_AUTH');
+  if (endpointAuth && !(user && password)) {
+    fail('OTA_ENDPOINT_AUTH', 'asks for basic auth on OTA_ENDPOINT, but HTTP_USER and HTTP_PASSWORD are not both set, so nothing would be asked; set them, or set OTA_ENDPOINT_AUTH = false');
+  }
   const watch = bool('OTA_WATCH');
   const concurrency = int('OTA_CONCURRENCY', 1, 64, 'not a number of transfers');
-  const uploadLimit = size('OTA_UPLOAD_LIMIT');
-  const logMaxSize = size('LOG_MAX_SIZE');
+  const uploadLimit = size('OTA_UPLOAD_LIMIT', 1024, MAX_UPLOAD_LIMIT);
+  const logMaxSize = size('LOG_MAX_SIZE', LOG_SIZE_RANGE.min, LOG_SIZE_RANGE.max);
 
   const firmwareRoot = path.resolve(cwd, str('OTA_FIRMWARE_ROOT') || './firmwares');
   try {
@@ -184,11 +222,16 @@ export function loadConfig(flags: CliOverrides, env: NodeJS.ProcessEnv = process
   let logFile: string | null = null;
   if (logSetting && logSetting.toLowerCase() !== 'none') {
     logFile = path.resolve(cwd, logSetting);
-    try {
-      fs.accessSync(path.dirname(logFile), fs.constants.W_OK);
-      if (fs.existsSync(logFile)) fs.accessSync(logFile, fs.constants.W_OK);
-    } catch (error) {
-      fail('LOG_FILE', `cannot write ${logFile} (${(error as NodeJS.ErrnoException).code}); choose a writable path or "none"`);
+    const stat = fs.statSync(logFile, {throwIfNoEntry: false});
+    if (stat && !stat.isFile()) {
+      fail('LOG_FILE', `${logFile} is ${kindOf(stat)}, not a regular file; homie-ota appends its log only to a file: choose a file path, or "none" (under systemd the headless output already goes to the journal)`);
+    } else {
+      try {
+        fs.accessSync(path.dirname(logFile), fs.constants.W_OK);
+        if (stat) fs.accessSync(logFile, fs.constants.W_OK);
+      } catch (error) {
+        fail('LOG_FILE', `cannot write ${logFile} (${(error as NodeJS.ErrnoException).code}); choose a writable path or "none"`);
+      }
     }
   }
 
@@ -220,18 +263,33 @@ export function loadConfig(flags: CliOverrides, env: NodeJS.ProcessEnv = process
     fail(certFile ? 'MQTT_CERTFILE' : 'MQTT_KEYFILE', 'a client certificate needs both MQTT_CERTFILE and MQTT_KEYFILE');
   }
   if (caFile || certFile) tls = true;
+  // MQTT (3.1.1) allows a user name alone, but never a password without one: it would not be sent
+  if (mqttPassword && !username) {
+    errors.push(`${where('MQTT_USERNAME')}: MQTT_PASSWORD is set but MQTT_USERNAME is not; a broker login needs the user name: set MQTT_USERNAME, or remove MQTT_PASSWORD`);
+  }
+  if (embedded) {
+    const unused = ['MQTT_CAFILE', 'MQTT_CERTFILE', 'MQTT_KEYFILE'].filter(key => str(key) !== '');
+    if (values.has('MQTT_TLS') && parseBoolean(str('MQTT_TLS'))) unused.push('MQTT_TLS');
+    if (values.has('MQTT_PORT') && str('MQTT_PORT') !== str('MQTT_BROKER_PORT')) unused.push('MQTT_PORT');
+    if (unused.length > 0) {
+      warnings.push(`${unused.join(', ')} ${unused.length === 1 ? 'is' : 'are'} set but not used: homie-ota runs its embedded broker (MQTT_HOST is empty), which has no TLS and listens on MQTT_BROKER_PORT; set MQTT_HOST to use your broker`);
+    }
+  }
   const prefixes = parsePrefixes(str('MQTT_SENSOR_PREFIX'));
   if ('error' in prefixes) fail('MQTT_SENSOR_PREFIX', prefixes.error);
   const brokerHost = str('MQTT_BROKER_HOST') || '0.0.0.0';
   const brokerPort = port('MQTT_BROKER_PORT');
   const eventsTopic = str('MQTT_EVENTS_TOPIC').replace(/\/+$/, '');
   if (!eventsTopic || /[+#]/.test(eventsTopic)) fail('MQTT_EVENTS_TOPIC', 'must be a topic without + or #, e.g. homie-ota');
-  const clientId = str('MQTT_CLIENT_ID') || `homie-ota-${process.pid}`;
+  // unique: a broker keeps one connection per client id, so a second program with the same id (another
+  // homie-ota in a container where it is pid 1 too) would throw this one off, over and over
+  const clientId = str('MQTT_CLIENT_ID') || `homie-ota-${process.pid}-${crypto.randomBytes(2).toString('hex')}`;
 
-  if (errors.length > 0) return {ok: false, errors};
+  // what came from the file is shown as the log shows it: escape sequences escaped, never executed
+  if (errors.length > 0) return {ok: false, errors: errors.map(e => printable(e))};
   return {
     ok: true,
-    warnings,
+    warnings: warnings.map(w => printable(w)),
     config: {
       configFile: iniFile,
       debug,
@@ -263,6 +321,10 @@ export function loadConfig(flags: CliOverrides, env: NodeJS.ProcessEnv = process
       },
     },
   };
+}
+
+function humanSize(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${bytes / 1024 ** 3}G` : bytes >= 1024 ** 2 ? `${bytes / 1024 ** 2}M` : `${bytes / 1024}K`;
 }
 
 export function parseSize(text: string): number {
