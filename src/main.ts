@@ -3,7 +3,10 @@ import meow from 'meow';
 import {MAIN_FLAGS, MAIN_HELP} from './cli.js';
 import {loadConfig} from './config/load.js';
 import {createEngine} from './engine/create-engine.js';
-import {StartupError} from './engine/mqtt/embedded-broker.js';
+import type {Engine} from './engine/engine.js';
+import {InstanceLock} from './engine/instance-lock.js';
+import {StartupError} from './engine/util/startup-error.js';
+import {printable} from './engine/util/text.js';
 import {runHeadless} from './headless/headless.js';
 import {Shutdown} from './shutdown.js';
 import {SUBCOMMANDS} from './commands.js';
@@ -27,6 +30,24 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${MAIN_HELP}\n`);
     return;
   }
+  // first of all: a signal ends homie-ota at any moment of its start, before any file is opened
+  const shutdown = new Shutdown();
+  let engine: Engine | null = null;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      engine?.log.info(`${signal} received; shutting down`);
+      void shutdown.run(0, signal);
+    });
+  }
+  process.on('uncaughtException', error => {
+    if (engine) engine.log.error(`unexpected error: ${error.stack ?? error.message}`);
+    else fail(`unexpected error: ${error.stack ?? error.message}`);
+    void shutdown.run(1, 'unexpected error');
+  });
+  process.on('unhandledRejection', reason => {
+    engine?.log.error(`unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
+  });
+
   const cli = meow(MAIN_HELP, {importMeta: import.meta, argv, flags: MAIN_FLAGS, allowUnknownFlags: false, description: false, autoHelp: false, autoVersion: false});
   const flags = cli.flags;
   const headless = Boolean(flags.headless) || !process.stdin.isTTY || !process.stdout.isTTY;
@@ -38,47 +59,50 @@ async function main(argv: string[]): Promise<void> {
   }
   const loaded = loadConfig({...flags, ...(demo?.overrides ?? {}), headless});
   if (!loaded.ok) {
-    for (const error of loaded.errors) process.stderr.write(`homie-ota: ${error}\n`);
-    process.stderr.write('homie-ota: not started; fix the settings above (homie-ota --help lists them).\n');
+    for (const error of loaded.errors) fail(error);
+    fail('not started; fix the settings above (homie-ota --help lists them).');
     process.exitCode = 2;
     return;
   }
   const config = loaded.config;
-  const engine = createEngine(config);
-  for (const warning of loaded.warnings) engine.log.warn(warning);
 
-  const shutdown = new Shutdown();
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      engine.log.info(`${signal} received; shutting down`);
-      void shutdown.run(0, signal);
-    });
+  // one owner per firmware folder; --readonly writes nothing there and takes no lock
+  let lock: InstanceLock | null = null;
+  const lockNotes: string[] = [];
+  if (!config.readonly) {
+    try {
+      lock = InstanceLock.acquire(config.firmwareRoot, {version: VERSION}, text => lockNotes.push(text));
+    } catch (error) {
+      fail(error instanceof StartupError ? error.message : `cannot lock the firmware folder: ${(error as Error).message}`);
+      process.exitCode = 2;
+      return;
+    }
+    const held = lock;
+    shutdown.add('folder lock', () => held.release());
   }
-  process.on('uncaughtException', error => {
-    engine.log.error(`unexpected error: ${error.stack ?? error.message}`);
-    void shutdown.run(1, 'unexpected error');
-  });
-  process.on('unhandledRejection', reason => {
-    engine.log.error(`unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
-  });
+  const running = createEngine(config);
+  engine = running;
+  for (const note of lockNotes) running.log.warn(note);
+  for (const warning of loaded.warnings) running.log.warn(warning);
+  shutdown.add('engine', () => running.stop());
 
   // the dashboard's modules load while the engine starts (the broker, the first inventory load)
-  const dashboardModules = headless ? null : loadDashboard(engine);
+  const dashboardModules = headless ? null : loadDashboard(running);
   dashboardModules?.catch(() => {});
   try {
-    await engine.start();
+    await running.start();
   } catch (error) {
-    const message = error instanceof StartupError ? error.message : `could not start: ${(error as Error).message}`;
-    process.stderr.write(`homie-ota: ${message}\n`);
+    fail(error instanceof StartupError ? error.message : `could not start: ${(error as Error).message}`);
     process.exitCode = error instanceof StartupError ? error.exitCode : 1;
-    await engine.stop();
+    await running.stop();
+    lock?.release();
     return;
   }
-  shutdown.add('engine', () => engine.stop());
+  lock?.update(running.localEndpoints);
   if (demo) {
-    const running = demo;
-    await running.start(engine);
-    shutdown.add('demo', () => running.stop());
+    const started = demo;
+    await started.start(running);
+    shutdown.add('demo', () => started.stop());
   }
 
   if (headless) {
@@ -87,18 +111,23 @@ async function main(argv: string[]): Promise<void> {
     });
     // printing goes on through the shutdown, so its steps show in the journal too; what is held
     // (a count of repeated lines, the last second's device changes) is printed at the very end
-    process.once('exit', runHeadless(engine));
+    process.once('exit', runHeadless(running));
     return;
   }
 
   const [{runUi}, {createDashboardStore}] = await dashboardModules!;
-  const store = createDashboardStore(engine);
-  const ui = runUi(engine, store);
+  const store = createDashboardStore(running);
+  const ui = runUi(running, store);
   shutdown.add('dashboard', () => {
     ui.close();
     store.dispose();
   });
   void ui.exited.then(() => shutdown.run(0, 'quit'));
+}
+
+/** A line on stderr; text from files and settings is shown escaped, never executed by the terminal. */
+function fail(message: string): void {
+  process.stderr.write(`homie-ota: ${printable(message)}\n`);
 }
 
 async function loadDashboard(engine: ReturnType<typeof createEngine>) {
@@ -120,6 +149,6 @@ async function prepareDemo(count: string | undefined) {
 }
 
 main(process.argv.slice(2)).catch(error => {
-  process.stderr.write(`homie-ota: ${(error as Error).stack ?? error}\n`);
+  process.stderr.write(`homie-ota: ${printable(String((error as Error).stack ?? error), true)}\n`);
   process.exit(1);
 });

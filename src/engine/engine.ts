@@ -3,6 +3,7 @@ import {VERSION} from '../version.js';
 import {EventBus} from './bus.js';
 import type {EngineEvents, Notice} from './events.js';
 import {HttpServer, sendJson} from './http/server.js';
+import type {LockEndpoints} from './instance-lock.js';
 import {Logger, type Log} from './log.js';
 import {MqttConnection, type MqttStatus} from './mqtt/connection.js';
 import {EmbeddedBroker} from './mqtt/embedded-broker.js';
@@ -113,6 +114,21 @@ export class Engine {
   get otaUrl(): string {
     const h = this.config.http;
     return `${publicBaseUrl({baseUrl: h.baseUrl, host: h.host, port: this.http.boundPort, tls: this.http.tls})}${h.endpoint}`;
+  }
+
+  /**
+   * How a program on this machine reaches this instance (recorded in the folder lock): the HTTP URL on
+   * the loopback address when the server listens on every address, the broker's port; never a password.
+   */
+  get localEndpoints(): LockEndpoints {
+    const h = this.config.http;
+    const any = h.host === '0.0.0.0' || h.host === '::' || h.host === '';
+    const host = any ? '127.0.0.1' : h.host.includes(':') ? `[${h.host}]` : h.host;
+    const port = this.http.boundPort;
+    return {
+      http: {url: `${this.http.tls ? 'https' : 'http'}://${host}:${port}`, port, tls: this.http.tls, auth: this.http.authEnabled},
+      broker: this.broker ? {embedded: true, port: this.broker.boundPort} : {embedded: false, url: this.mqtt.url},
+    };
   }
 
   get readonly(): boolean {
