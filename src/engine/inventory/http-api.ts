@@ -2,7 +2,10 @@ import type {Engine} from '../engine.js';
 import {sendJson, sendText, type RequestContext} from '../http/server.js';
 import {printable} from '../util/text.js';
 import {matchesFilter, parseFilter} from './filter.js';
-import type {Inventory, Lookup} from './inventory.js';
+import type {ForgetResult, Inventory, Lookup} from './inventory.js';
+
+/** A forget that takes longer (a device flooded with retained topics) is answered 202 after this long. */
+const FORGET_ANSWER_MS = 5000;
 
 /**
  * The inventory's HTTP routes (all behind basic auth when it is on):
@@ -68,14 +71,34 @@ async function deleteDevice(ctx: RequestContext, engine: Engine, inventory: Inve
     const message = 'read-only mode (--readonly): forgetting devices is off';
     return style === 'json' ? sendJson(ctx.res, 403, {error: message}) : sendText(ctx.res, 403, message);
   }
+  // a forget that runs already (the device has left the list): how far it is
+  const running = inventory.forgetting(key);
+  if (running) return answerRunning(ctx, style, running.key, running.progress);
   const found = inventory.lookup(key);
   if (style === 'text' && (found === null || 'ambiguous' in found)) {
     const message = found === null ? `Unable to find ${printable(key)} in device list` : `${printable(key)} is used under several prefixes: ${found.ambiguous.join(', ')}; use DELETE /api/devices/<key>`;
     return sendText(ctx.res, found === null ? 404 : 409, message);
   }
   if (notFound(ctx, key, found) || !found || 'ambiguous' in found) return;
-  const result = await inventory.forget(found.entry.key);
-  if (style === 'text') return sendText(ctx.res, result.ok ? 200 : result.status, result.ok ? `Deleted topics for ${printable(found.entry.id)}` : result.message);
+  const work = inventory.forget(found.entry.key);
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([work, new Promise<null>(resolve => (timer = setTimeout(() => resolve(null), FORGET_ANSWER_MS)))]).finally(() => clearTimeout(timer));
+  if (result === null) {
+    const progress = inventory.forgetting(found.entry.key)?.progress ?? {found: 0, cleared: 0, failed: 0};
+    return answerRunning(ctx, style, found.entry.key, progress);
+  }
+  answerForgotten(ctx, style, found.entry.id, result);
+}
+
+function answerForgotten(ctx: RequestContext, style: 'json' | 'text', id: string, result: ForgetResult): void {
+  if (style === 'text') return sendText(ctx.res, result.ok ? 200 : result.status, result.ok ? `Deleted topics for ${printable(id)}` : result.message);
   if (!result.ok) return sendJson(ctx.res, result.status, {error: result.message});
   sendJson(ctx.res, 200, {key: result.key, cleared: result.cleared, failed: result.failed, wasOnline: result.wasOnline, message: result.message});
+}
+
+/** 202: the forget goes on in the background; the log says when it is done. */
+function answerRunning(ctx: RequestContext, style: 'json' | 'text', key: string, progress: {found: number; cleared: number; failed: number}): void {
+  const message = `forgetting ${printable(key)}: ${progress.cleared} of the ${progress.found} retained topics found so far are cleared; it goes on in the background and the log says when it is done (ask again to see how far it is)`;
+  if (style === 'text') return sendText(ctx.res, 202, message);
+  sendJson(ctx.res, 202, {key, done: false, ...progress, message});
 }

@@ -7,7 +7,7 @@ import {buildDetail} from './detail.js';
 import {DeviceEntry} from './device.js';
 import {Discovery, type DiscoveryStatus} from './discovery.js';
 import {FirmwareIndex} from './firmware-index.js';
-import {Forgetter} from './forget.js';
+import {Forgetter, type ForgetProgress} from './forget.js';
 import {registerInventoryRoutes} from './http-api.js';
 import {MAX_DEVICES, valueLimit} from './limits.js';
 import {decodePayload} from './payload.js';
@@ -175,6 +175,16 @@ export class Inventory implements Service {
     const work = this.#forget(entry).finally(() => this.#forgetting.delete(key));
     this.#forgetting.set(key, work);
     return work;
+  }
+
+  /** A forget still running for this key (or bare id), with how far it has come. */
+  forgetting(idOrKey: string): {readonly key: string; readonly progress: ForgetProgress} | undefined {
+    for (const key of this.#forgetting.keys()) {
+      if (key !== idOrKey && key.slice(key.lastIndexOf('/') + 1) !== idOrKey) continue;
+      const progress = this.#forgetter.progress(key);
+      if (progress) return {key, progress};
+    }
+    return undefined;
   }
 
   async #forget(entry: DeviceEntry): Promise<ForgetResult> {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import mqtt, {type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient} from 'mqtt';
+import mqtt, {UniqueMessageIdProvider, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient} from 'mqtt';
 import type {MqttSettings} from '../../config/schema.js';
 import type {Log} from '../log.js';
 
@@ -93,6 +93,9 @@ export class MqttConnection {
       username: s.username,
       password: s.password,
       will: {topic: this.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true},
+      // never hand out a message id still waiting for its answer (the default counter wraps at 65,535
+      // and reuses it: a SUBACK then "answers" a pending publish and the client errors out)
+      messageIdProvider: new UniqueMessageIdProvider(),
     };
     if (s.tls) {
       options.rejectUnauthorized = true;
