@@ -57,9 +57,10 @@ export class OtaService implements Service {
   #started = false;
   #ticking = false;
   #lastEventAt = new Map<string, number>();
-  /** the ids a tick still has to look at: a long queue is gone through in slices */
+  /** the ids a tick still has to look at (a long queue is gone through in slices), and the transfer slots free for them */
   #pass: string[] | null = null;
   #passAt = 0;
+  #passSlots = 0;
   #trimDue = false;
   readonly #events: EventPublisher;
   /** broker connections made before each transfer began: a reconnect since explains a stall */
@@ -309,9 +310,14 @@ export class OtaService implements Service {
       const now = this.engine.now();
       // a failure since the last tick stops its rollout before anything else of it can start
       this.#book.check(now);
+      if (!this.#pass) {
+        // counted once per pass, not per slice (that was a walk over every job 50 times a second);
+        // a slot freed during the pass is used by the next one
+        this.#pass = [...this.#jobs.keys()];
+        this.#passSlots = this.concurrency - [...this.#jobs.values()].filter(j => TRANSFER_STATES.has(j.state)).length;
+      }
+      const pass = this.#pass;
       const until = performance.now() + TICK_SLICE_MS;
-      let slots = this.concurrency - [...this.#jobs.values()].filter(j => TRANSFER_STATES.has(j.state)).length;
-      const pass = (this.#pass ??= [...this.#jobs.keys()]);
       while (this.#passAt < pass.length) {
         if (this.#passAt % 64 === 63 && performance.now() > until) break;
         const job = this.#jobs.get(pass[this.#passAt++]!);
@@ -320,7 +326,7 @@ export class OtaService implements Service {
         switch (job.state) {
           case 'queued':
           case 'waiting':
-            if (this.#tryStart(job, device, now, slots)) slots--;
+            if (this.#tryStart(job, device, now, this.#passSlots)) this.#passSlots--;
             break;
           case 'sending':
           case 'flashing':
