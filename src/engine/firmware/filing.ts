@@ -55,3 +55,8 @@ export async function fileIdentified(ctx: FilingContext, source: string, ident: 
 export function summary(record: Pick<FirmwareRecord, 'chip' | 'size' | 'gzip'>): string {
   return `${record.chip}${record.gzip ? ', gzip' : ''}, ${humanBytes(record.size)}`;
 }
+
+/** Why a file over OTA_UPLOAD_LIMIT is refused, the same words for a drop and an upload. */
+export function overLimit(size: number, limit: number): string {
+  return `the file is ${humanBytes(size)}, more than the upload limit of ${humanBytes(limit)} (OTA_UPLOAD_LIMIT, at most 16M, the largest ESP flash); raise OTA_UPLOAD_LIMIT if this firmware is right`;
+}

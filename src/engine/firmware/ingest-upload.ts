@@ -2,7 +2,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import {printable} from '../util/text.js';
 import {readCapped} from './file-ops.js';
-import {fileIdentified, summary, type FilingContext} from './filing.js';
+import {fileIdentified, overLimit, summary, type FilingContext} from './filing.js';
 import {identifyFirmware, type Identification} from './identify.js';
 import {planFiling} from './plan.js';
 import {makeRecord, type FirmwareRecord} from './records.js';
@@ -35,7 +35,7 @@ export async function ingestUpload(ctx: UploadContext, temp: string, originalNam
   const shown = printable(originalName);
   try {
     const data = await readCapped(temp, ctx.uploadLimit);
-    if (!data) return {kind: 'too-large', status: 413, message: `Firmware from ${shown} not stored: larger than the upload limit (OTA_UPLOAD_LIMIT)`};
+    if (!data) return {kind: 'too-large', status: 413, message: `Firmware from ${shown} not stored: ${overLimit((await fsp.stat(temp)).size, ctx.uploadLimit)}`};
     const ident = identifyFirmware(data, {maxInflated: ctx.maxInflated});
     const plan = planFiling(path.basename(originalName.replace(/\\/g, '/')), ident);
     const outcome = await fileIdentified(ctx.filing, temp, ident, plan);

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
-import {openRegular} from '../util/safe-file.js';
+import {kindOf, openRegular} from '../util/safe-file.js';
 import {descriptionFileName, isCandidateName} from './file-name.js';
 
 /** One regular file at the top of the firmware folder (sub-folders such as rejected/ are not looked into). */
@@ -14,13 +14,16 @@ export interface FolderEntry {
 export interface FolderListing {
   /** .bin and gzip files that may be firmware, in name order */
   readonly candidates: readonly FolderEntry[];
+  /** entries with a firmware's name that are not regular files (links, FIFOs, folders): never used */
+  readonly unusable: ReadonlyArray<FolderEntry & {readonly kind: string}>;
   /** .txt files (descriptions), by name */
   readonly texts: ReadonlyMap<string, FolderEntry>;
 }
 
 /**
  * List the folder with fast-glob: regular files only (symbolic links are not followed, so the store
- * never serves or deletes something outside its folder), hidden and temporary names left out.
+ * never serves or deletes something outside its folder), hidden and temporary names left out. Links
+ * and other non-files with a firmware's name are listed apart, so the user learns why they are not used.
  */
 export async function listFolder(root: string): Promise<FolderListing> {
   // fast-glob hides errors; a missing or unreadable folder must not look like an empty one
@@ -28,8 +31,9 @@ export async function listFolder(root: string): Promise<FolderListing> {
   // names only: with stats, fast-glob fails the whole folder when any one file vanishes between the
   // listing and its stat (homie-ota's own atomic saves do that all the time), and suppressErrors
   // then hands back an empty folder: every stored firmware would disappear for a moment
-  const names = await fg('*', {cwd: root, onlyFiles: true, dot: false, deep: 1, followSymbolicLinks: false, suppressErrors: true});
+  const names = await fg('*', {cwd: root, onlyFiles: false, dot: false, deep: 1, followSymbolicLinks: false, suppressErrors: true});
   const candidates: FolderEntry[] = [];
+  const unusable: Array<FolderEntry & {kind: string}> = [];
   const texts = new Map<string, FolderEntry>();
   const stats = await Promise.all(names.map(name => fs.lstat(path.join(root, name)).catch((error: NodeJS.ErrnoException) => {
     // gone since the listing: it is not there; anything else is a real problem with the folder
@@ -38,13 +42,17 @@ export async function listFolder(root: string): Promise<FolderListing> {
   })));
   names.forEach((name, i) => {
     const stat = stats[i];
-    if (!stat || !stat.isFile()) return;
+    if (!stat) return;
     const item = {file: name, size: stat.size, mtimeMs: stat.mtimeMs};
+    if (!stat.isFile()) {
+      if (isCandidateName(name)) unusable.push({...item, kind: kindOf(stat)});
+      return;
+    }
     if (name.endsWith('.txt')) texts.set(name, item);
     else if (isCandidateName(name)) candidates.push(item);
   });
   candidates.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return {candidates, texts};
+  return {candidates, texts, unusable};
 }
 
 /** Reads description files, again only when one changed. */

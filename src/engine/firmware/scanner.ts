@@ -4,11 +4,10 @@ import type {Log} from '../log.js';
 import {humanBytes, printable} from '../util/text.js';
 import type {MetadataCache} from './cache.js';
 import {reject, readCapped} from './file-ops.js';
-import {fileIdentified, summary, type FilingContext} from './filing.js';
+import {fileIdentified, overLimit, summary, type FilingContext} from './filing.js';
 import {identifyFirmware, type Identification} from './identify.js';
 import {DescriptionReader, listFolder, type FolderEntry} from './list-folder.js';
 import {planFiling} from './plan.js';
-import {parseFirmwareFileName} from './file-name.js';
 import {makeRecord, type FirmwareRecord} from './records.js';
 import {SettleTracker, type DropStatus} from './settle.js';
 
@@ -27,9 +26,6 @@ export interface ScanHost {
   now(): number;
   outcome(level: 'info' | 'warn' | 'error', text: string): void;
 }
-
-/** A stored file is read up to this size even above the upload limit (it was put there by hand). */
-const STORED_READ_MAX = 32 * 1024 * 1024;
 
 /**
  * One pass over the firmware folder: list it, keep what the cache still describes, read and identify
@@ -78,6 +74,12 @@ export class FolderScanner {
         if (this.tracker.firstNotice(entry.file)) host.outcome('error', `cannot handle ${printable(entry.file)}: ${(error as Error).message}`);
       }
     }
+    for (const entry of listing.unusable) {
+      present.add(entry.file);
+      this.tracker.observe(entry.file, entry.size, entry.mtimeMs, host.now());
+      this.tracker.setState(entry.file, 'not filed', `${entry.kind}: not used; homie-ota files and serves only regular files in its folder, so that nothing outside it is ever served or moved: copy the firmware itself into the folder`);
+      if (this.tracker.firstNotice(entry.file)) host.outcome('warn', `${printable(entry.file)} is ${entry.kind}: not used (homie-ota files and serves only regular files in its folder); copy the firmware itself into the folder`);
+    }
     this.tracker.retain(present);
     for (const [file, record] of records) {
       const description = await this.#descriptions.read(file, listing.texts);
@@ -92,8 +94,8 @@ export class FolderScanner {
     const {host, tracker} = this;
     const source = path.join(host.root, entry.file);
     const shown = printable(entry.file);
-    // only a file already named <name>-<version>.bin (put there by hand) may exceed OTA_UPLOAD_LIMIT
-    const limit = Math.max(host.uploadLimit, parseFirmwareFileName(entry.file) ? STORED_READ_MAX : 0);
+    // one limit for every way in: upload, drop, and a file put there already named <name>-<version>.bin
+    const limit = host.uploadLimit;
     const data = await readCapped(source, limit);
     let ident: Identification | null = null;
     if (data) {
@@ -106,7 +108,7 @@ export class FolderScanner {
     }
     const plan = ident
       ? planFiling(entry.file, ident)
-      : {ok: false as const, reason: `the file is ${humanBytes(entry.size)}, more than the limit of ${humanBytes(limit)} (OTA_UPLOAD_LIMIT); no ESP firmware is that large`};
+      : {ok: false as const, reason: overLimit(entry.size, limit)};
     const now = host.now();
     if (plan.ok && plan.file === entry.file && ident) {
       const added = host.cache.get(entry.file)?.added ?? (initial ? Math.min(now, entry.mtimeMs) : now);

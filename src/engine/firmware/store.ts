@@ -5,7 +5,7 @@ import path from 'node:path';
 import type {Engine, Service} from '../engine.js';
 import type {Log} from '../log.js';
 import {compareVersions} from '../util/version.js';
-import {printable} from '../util/text.js';
+import {humanBytes, printable} from '../util/text.js';
 import {MetadataCache} from './cache.js';
 import {descriptionFileName, parseFirmwareFileName} from './file-name.js';
 import {readCapped} from './file-ops.js';
@@ -105,7 +105,16 @@ export class FirmwareStore implements Service {
       outcome: (level, text) => this.#outcome(level, text),
     });
     await this.rescan(true);
-    this.#log.info(`${this.#list.length} firmware file(s) in ${this.root}${this.engine.config.watch ? '; watching it for dropped binaries' : ''}`);
+    // files copied in just before the start are still settling: give them their few seconds now, so
+    // the count below is what is really in the store (it said 0 on a first start with fresh files)
+    const copying = () => this.#scanner!.drops().filter(d => d.state === 'copying');
+    const due = Math.max(0, ...copying().map(d => d.since + this.#tuning.stableMs)) - this.engine.now();
+    if (copying().length > 0 && due <= this.#tuning.stableMs) {
+      await new Promise(resolve => setTimeout(resolve, due + 50));
+      await this.rescan(true);
+    }
+    const settling = copying().length;
+    this.#log.info(`${this.#list.length} firmware file(s) in ${this.root}${settling ? ` (${settling} more still being written: filed when complete)` : ''}; upload limit ${humanBytes(this.engine.config.http.uploadLimit)} (OTA_UPLOAD_LIMIT)${this.engine.config.watch ? '; watching it for dropped binaries' : ''}`);
     if (this.engine.config.watch) {
       this.#watcher = new FolderWatcher(this.root, {rescanMs: this.#tuning.rescanMs, fsWatch: this.#tuning.fsWatch, now: () => this.engine.now()}, () => void this.#backgroundScan(), this.#log);
       this.#watcher.start();

@@ -4,6 +4,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import {pipeline} from 'node:stream/promises';
 import busboy from 'busboy';
+import {STATE_FILE_MODE} from '../util/atomic.js';
 
 /**
  * Receives `POST /upload` (multipart/form-data, fields `upload` and `description`, as the original
@@ -94,7 +95,7 @@ export function receiveUpload(req: http.IncomingMessage, limits: UploadLimits): 
       }
       const filename = cleanName(info.filename);
       temp = tempPath(limits.dir);
-      out = fs.createWriteStream(temp, {flags: 'wx', mode: 0o644});
+      out = fs.createWriteStream(temp, {flags: 'wx', mode: STATE_FILE_MODE});
       stream.on('limit', () => {
         // over the limit: stop reading the request at once and store nothing
         req.unpipe(parser);
