@@ -3,6 +3,8 @@
  * anything that is not the expected shape is dropped, counts are capped, and a document that does
  * not parse is reported as an error instead of breaking the device.
  */
+import {CUT_MARK, MAX_DOCUMENT_LENGTH} from './limits.js';
+
 export interface DescribedProperty {
   readonly id: string;
   readonly name?: string;
@@ -44,6 +46,10 @@ const bool = (value: unknown): boolean | undefined => (typeof value === 'boolean
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function parseDescription(text: string): Description {
+  if (text.endsWith(CUT_MARK)) {
+    // cut at the limit when it came in: not JSON any more, but the cause is its size
+    return {children: [], extensions: [], nodes: [], error: `$description is larger than ${MAX_DOCUMENT_LENGTH / 1024} KiB, the most homie-ota keeps of one; its nodes and properties are not shown`};
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(text);

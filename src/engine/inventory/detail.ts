@@ -1,4 +1,5 @@
 import type {DeviceEntry} from './device.js';
+import {MAX_TOPICS_PER_DEVICE} from './limits.js';
 import {parseBoolean} from './payload.js';
 import type {DeviceDetail, DeviceRecord, NodeDetail, PropertyDetail} from './types.js';
 
@@ -23,7 +24,7 @@ export function buildDetail(entry: DeviceEntry, record: DeviceRecord): DeviceDet
   const problems: string[] = [];
   const description = entry.v5 ? entry.description : null;
   if (description?.error) problems.push(description.error);
-  if (entry.dropped > 0) problems.push(`${entry.dropped} topic(s) ignored: more than the ${entry.topics.size} kept per device`);
+  if (entry.dropped > 0) problems.push(`${entry.dropped} topic(s) ignored: more than the ${MAX_TOPICS_PER_DEVICE} kept per device (its state, firmware and OTA attributes are always kept)`);
   const nodes = entry.v5 ? v5Nodes(entry) : legacyNodes(entry);
   return {...record, attributes, stats, nodes, problems};
 }

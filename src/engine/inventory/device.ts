@@ -1,5 +1,5 @@
 import {parseDescription, type Description} from './description.js';
-import {MAX_TOPICS_PER_DEVICE} from './limits.js';
+import {ALWAYS_KEPT, MAX_TOPICS_PER_DEVICE} from './limits.js';
 import {TopicStore} from './topic-store.js';
 import {deviceKey} from './topics.js';
 
@@ -45,7 +45,7 @@ export class DeviceEntry {
       if (live > 0) this.topics.set(path, old, undefined, live);
       return false;
     } else {
-      if (old === undefined && this.topics.size >= MAX_TOPICS_PER_DEVICE) {
+      if (old === undefined && this.topics.size >= MAX_TOPICS_PER_DEVICE && !ALWAYS_KEPT.has(path)) {
         this.dropped++;
         return false;
       }

@@ -9,6 +9,18 @@ export const MAX_ID_LENGTH = 128;
 /** retained topics kept per device (a homie-esp8266 device has about 30) */
 export const MAX_TOPICS_PER_DEVICE = 400;
 
+/**
+ * Attributes kept even past MAX_TOPICS_PER_DEVICE: what the state, the firmware, OTA and the
+ * inventory's columns are read from. A device (or someone publishing under it) that fills its
+ * topics with junk first must not hide its $state or $fw/version (a fixed, small set: the bound holds).
+ */
+export const ALWAYS_KEPT: ReadonlySet<string> = new Set([
+  '$state', '$online', '$homie', '$name', '$nodes', '$description', '$extensions',
+  '$fw/name', '$fw/version', '$fw/checksum', '$fwname', '$fwversion',
+  '$implementation', '$implementation/version', '$implementation/ota/enabled', '$implementation/ota/status',
+  '$localip', '$mac', '$stats/interval',
+]);
+
 /** devices kept in total; beyond it new devices are refused with a warning */
 export const MAX_DEVICES = 100_000;
 

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import mqtt, {UniqueMessageIdProvider, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient} from 'mqtt';
 import type {MqttSettings} from '../../config/schema.js';
 import type {Log} from '../log.js';
+import {readRegularFileSync} from '../util/safe-file.js';
+import {printable} from '../util/text.js';
 
 export type MqttStateName = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -18,6 +20,13 @@ export interface MqttStatus {
 
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
 
+/** a connection the broker closes this soon after it was made counts as "thrown off" */
+const SHORT_CONNECTION_MS = 10_000;
+/** …and this many of them in a row are taken for another client using our client id */
+const TAKEOVERS_TO_WARN = 3;
+/** our status topic is set back to online at most this often (someone may publish "offline" in a loop) */
+const STATUS_FIX_EVERY_MS = 5000;
+
 /**
  * A thin adapter over MQTT.js: it connects, reconnects on its own (also after a refused CONNACK),
  * reports its state, and never throws into its callers. Subscriptions are not replayed by MQTT.js;
@@ -30,6 +39,12 @@ export class MqttConnection {
   readonly #connectHandlers: Array<() => void> = [];
   readonly #statusListeners: Array<(status: MqttStatus) => void> = [];
   #port: number;
+  #connectedAt = 0;
+  #shortConnections = 0;
+  #takeoverWarned = false;
+  #statusFixedAt = -Infinity;
+  #statusLoggedAt = -Infinity;
+  #statusFix: NodeJS.Timeout | null = null;
 
   constructor(readonly settings: MqttSettings, readonly log: Log, readonly now: () => number = Date.now) {
     this.#port = settings.port;
@@ -99,9 +114,10 @@ export class MqttConnection {
     };
     if (s.tls) {
       options.rejectUnauthorized = true;
-      if (s.caFile) options.ca = fs.readFileSync(s.caFile);
-      if (s.certFile) options.cert = fs.readFileSync(s.certFile);
-      if (s.keyFile) options.key = fs.readFileSync(s.keyFile);
+      // never blocks on a FIFO swapped in since the settings were checked
+      if (s.caFile) options.ca = readRegularFileSync(s.caFile, {followLinks: true});
+      if (s.certFile) options.cert = readRegularFileSync(s.certFile, {followLinks: true});
+      if (s.keyFile) options.key = readRegularFileSync(s.keyFile, {followLinks: true});
     }
     this.#setStatus({state: 'connecting'});
     this.log.info(`connecting to ${this.url}${s.username ? ` as ${s.username}` : ''}`);
@@ -110,7 +126,10 @@ export class MqttConnection {
     client.on('connect', () => {
       this.#setStatus({state: 'connected', connects: this.#status.connects + 1, lastError: undefined});
       this.log.info(`connected to ${this.url}`);
+      this.#connectedAt = performance.now();
       client.publish(this.statusTopic, 'online', {qos: 1, retain: true}, () => {});
+      // watch our own status topic: a retained "offline" someone else publishes is set right
+      client.subscribe(this.statusTopic, {qos: 0}, () => {});
       for (const handler of this.#connectHandlers) {
         try {
           handler();
@@ -124,7 +143,7 @@ export class MqttConnection {
     });
     client.on('close', () => {
       if (this.#status.state === 'connected') {
-        this.log.warn(`connection to ${this.url} lost; reconnecting`);
+        this.#closed();
         this.#setStatus({state: 'reconnecting'});
       }
     });
@@ -134,6 +153,7 @@ export class MqttConnection {
       this.#setStatus({lastError: message});
     });
     client.on('message', (topic, payload, packet) => {
+      if (topic === this.statusTopic) return this.#ownStatus(client, payload);
       for (const handler of this.#handlers) {
         try {
           handler(topic, payload, packet);
@@ -142,6 +162,46 @@ export class MqttConnection {
         }
       }
     });
+  }
+
+  /**
+   * The broker closed our connection. A broker keeps one connection per client id: when another client
+   * connects with ours, it throws us off, we reconnect and throw it off, and so on. MQTT 3.1.1 gives no
+   * reason (MQTT 5's 0x8E "session taken over" needs a protocol homie-ota's brokers do not all speak), so
+   * connections that end right after they were made, several times in a row, are named as that.
+   */
+  #closed(): void {
+    const lived = performance.now() - this.#connectedAt;
+    this.#shortConnections = lived < SHORT_CONNECTION_MS ? this.#shortConnections + 1 : 0;
+    if (this.#shortConnections === 0) this.#takeoverWarned = false;
+    if (this.#shortConnections >= TAKEOVERS_TO_WARN && !this.#takeoverWarned) {
+      this.#takeoverWarned = true;
+      this.log.warn(`the broker ${this.url} closed homie-ota's connection ${this.#shortConnections} times within seconds of connecting: another MQTT client is probably using homie-ota's client id "${printable(this.settings.clientId)}" (a broker keeps one connection per id and drops the other); give each program its own MQTT_CLIENT_ID`);
+    } else if (!this.#takeoverWarned) {
+      this.log.warn(`connection to ${this.url} lost; reconnecting`);
+    }
+  }
+
+  /**
+   * Our status topic says something else than "online" while we run: another client published it (a
+   * will of a client that took our id, a prank). Set it right, at most once every few seconds.
+   */
+  #ownStatus(client: MqttClient, payload: Buffer): void {
+    const text = payload.toString('utf8');
+    if (text === 'online' || this.#statusFix) return;
+    const wait = Math.max(0, this.#statusFixedAt + STATUS_FIX_EVERY_MS - performance.now());
+    this.#statusFix = setTimeout(() => {
+      this.#statusFix = null;
+      if (this.#client !== client || !client.connected) return;
+      const now = performance.now();
+      if (now - this.#statusLoggedAt > 60_000) {
+        this.#statusLoggedAt = now;
+        this.log.warn(`${this.statusTopic} was set to "${printable(text.slice(0, 40))}" by another client while homie-ota runs; set back to online (retained)`);
+      }
+      this.#statusFixedAt = now;
+      client.publish(this.statusTopic, 'online', {qos: 1, retain: true}, () => {});
+    }, wait);
+    this.#statusFix.unref();
   }
 
   /** Publish; resolves false (and logs) instead of throwing when the broker is away or refuses. */
@@ -187,6 +247,7 @@ export class MqttConnection {
     const client = this.#client;
     if (!client) return;
     this.#client = null;
+    if (this.#statusFix) clearTimeout(this.#statusFix);
     client.removeAllListeners('close');
     if (client.connected) {
       await Promise.race([client.publishAsync(this.statusTopic, 'offline', {qos: 1, retain: true}).catch(() => {}), delay(500)]);
