@@ -81,8 +81,9 @@ export class Inventory implements Service {
   async start(): Promise<void> {
     this.#firmware = new FirmwareIndex(this.engine.firmware.list());
     this.#context = this.#makeContext();
-    const loaded = await loadInventory(this.#file, this.#prefixes[0] ?? 'homie', this.engine.now());
-    this.#canSave = loaded.canSave !== false;
+    const loaded = await loadInventory(this.#file, this.#prefixes[0] ?? 'homie', this.engine.now(), {readonly: this.engine.readonly});
+    // --readonly writes nothing: a viewer beside the running instance must not write its copy over inventory.json
+    this.#canSave = loaded.canSave !== false && !this.engine.readonly;
     for (const message of loaded.messages) this.engine.notice('inventory', message.level, message.text);
     for (const entry of loaded.entries) {
       if (this.#entries.has(entry.key)) continue;

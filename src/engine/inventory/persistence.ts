@@ -114,7 +114,7 @@ function toEntry(item: unknown): DeviceEntry | null {
  * Load the file. Missing: empty. Unreadable: renamed to inventory.json.bad-<time> (never deleted) and
  * the inventory starts empty, with a message saying where the old file went.
  */
-export async function loadInventory(file: string, defaultPrefix: string, now: number): Promise<LoadResult> {
+export async function loadInventory(file: string, defaultPrefix: string, now: number, options: {readonly?: boolean} = {}): Promise<LoadResult> {
   let text: string;
   try {
     text = (await readRegularFile(file)).toString('utf8');
@@ -125,6 +125,8 @@ export async function loadInventory(file: string, defaultPrefix: string, now: nu
   }
   try {
     const result = parseInventory(text, defaultPrefix);
+    // --readonly writes nothing into the folder: no copies, no backups (nor saves)
+    if (options.readonly) return {...result, canSave: false};
     if (result.entries.length > 0 && result.messages.some(m => m.text.includes('original homie-ota'))) {
       // keep the original's file as it was: our first save replaces it with our format
       const copy = `${file}.original`;
@@ -142,6 +144,7 @@ export async function loadInventory(file: string, defaultPrefix: string, now: nu
   } catch (error) {
     const aside = `${file}.bad-${fileStamp(now)}`;
     const reason = (error as Error).message.slice(0, 200);
+    if (options.readonly) return {entries: [], canSave: false, messages: [{level: 'warn', text: `${file} could not be read (${reason}); it is left as it is (read-only mode)`}]};
     try {
       await fsp.rename(file, aside);
       return {entries: [], messages: [{level: 'warn', text: `${file} could not be read (${reason}); it was kept as ${aside} and the inventory starts empty`}]};

@@ -4,6 +4,7 @@ import {z} from 'zod';
 import {MAX_DEVICES} from '../inventory/limits.js';
 import {fileStamp, keepBackupSync, writeFileAtomic, writeFileAtomicSync} from '../util/atomic.js';
 import {NotRegularFileError, readRegularFileSync, refuseStateFile} from '../util/safe-file.js';
+import {StartupError} from '../util/startup-error.js';
 import {FINAL_STATES, TIMELINE_LIMIT, type Job} from './job.js';
 import type {HistoryEntry, Rollout, RolloutCounts} from './types.js';
 
@@ -96,14 +97,14 @@ export interface LoadedJobs {
  * written over it. Anything at that path that is not a regular file (a FIFO, a folder, a link) stops
  * the start: it is neither read (a FIFO would block) nor replaced.
  */
-export function loadJobsFile(file: string, now: number): LoadedJobs {
+export function loadJobsFile(file: string, now: number, options: {readonly?: boolean} = {}): LoadedJobs {
   let text: string;
   try {
     text = readRegularFileSync(file).toString('utf8');
   } catch (error) {
     if (error instanceof NotRegularFileError) throw refuseStateFile(error, 'its OTA queue');
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {data: EMPTY_JOBS_FILE};
-    return {data: EMPTY_JOBS_FILE, problem: `cannot read ${file}: ${(error as Error).message}`};
+    return putAside(file, now, `cannot be read: ${(error as Error).message}`, options.readonly);
   }
   const parsed = (() => {
     try {
@@ -112,24 +113,36 @@ export function loadJobsFile(file: string, now: number): LoadedJobs {
       return {success: false as const, error: error as Error};
     }
   })();
-  if (parsed.success) {
-    const capped = capJobs(parsed.data as JobsFile);
-    if (!capped.trimmed) return {data: capped.data};
-    let kept: string;
+  if (!parsed.success) return putAside(file, now, `could not be loaded (${parsed.error.message.slice(0, 200)})`, options.readonly);
+  const capped = capJobs(parsed.data as JobsFile);
+  if (!capped.trimmed) return {data: capped.data};
+  let kept: string;
+  if (options.readonly) kept = 'the file is left as it is (read-only mode)';
+  else {
     try {
       kept = `the file as it was is kept as ${path.basename(keepBackupSync(file, now))}`;
     } catch (error) {
       kept = `the file as it was could not be kept (${(error as Error).message}): copy it now if you need what was trimmed`;
     }
-    return {data: capped.data, trimmed: `${path.basename(file)}: ${capped.trimmed}; ${kept}`};
   }
+  return {data: capped.data, trimmed: `${path.basename(file)}: ${capped.trimmed}; ${kept}`};
+}
+
+/**
+ * A jobs.json that cannot be used is moved aside (jobs.json.bad-<time>), never written over: the queue
+ * starts empty. When it cannot be moved either, the start stops (exit 2): the first save would
+ * replace it. In read-only mode it is left as it is (nothing is written then).
+ */
+function putAside(file: string, now: number, why: string, readonly = false): LoadedJobs {
+  const name = path.basename(file);
+  if (readonly) return {data: EMPTY_JOBS_FILE, problem: `${name} ${why}; it is left as it is (read-only mode) and the queue shows empty`};
   const aside = `${file}.bad-${fileStamp(now)}`;
   try {
     fs.renameSync(file, aside);
-  } catch {
-    // keep going with an empty queue; the original file stays where it was
+  } catch (error) {
+    throw new StartupError(`${file} ${why}, and it cannot be moved aside (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); homie-ota would write over it: fix its permissions or move it away, then start homie-ota again`);
   }
-  return {data: EMPTY_JOBS_FILE, problem: `${path.basename(file)} could not be loaded (${parsed.error.message.slice(0, 200)}); it was kept as ${path.basename(aside)} and the queue starts empty`};
+  return {data: EMPTY_JOBS_FILE, problem: `${name} ${why}; it was kept as ${path.basename(aside)} and the queue starts empty`};
 }
 
 /** Open jobs kept: one per device at most, and no more devices than the inventory holds. */

@@ -91,7 +91,7 @@ export class OtaService implements Service {
   }
 
   async start(): Promise<void> {
-    const loaded = loadJobsFile(this.file, this.engine.now());
+    const loaded = loadJobsFile(this.file, this.engine.now(), {readonly: this.engine.readonly});
     if (loaded.problem) this.engine.notice('ota', 'error', loaded.problem);
     if (loaded.trimmed) this.engine.notice('ota', 'warn', loaded.trimmed);
     this.#restore(loaded.data);
@@ -109,6 +109,8 @@ export class OtaService implements Service {
     if (this.#saveTimer) clearTimeout(this.#saveTimer);
     this.#saveTimer = null;
     await this.#saving;
+    // --readonly writes nothing: a viewer beside the running instance must not write its copy over jobs.json
+    if (this.engine.readonly) return;
     try {
       saveJobsFileSync(this.file, this.#snapshotFile());
     } catch (error) {
@@ -326,6 +328,8 @@ export class OtaService implements Service {
         switch (job.state) {
           case 'queued':
           case 'waiting':
+            // --readonly sends nothing: a viewer must never push the jobs it loaded (the owner does)
+            if (this.engine.readonly) break;
             if (this.#tryStart(job, device, now, this.#passSlots)) this.#passSlots--;
             break;
           case 'sending':
@@ -748,7 +752,7 @@ export class OtaService implements Service {
   #changed(): void {
     this.#revision++;
     this.engine.bus.emit('jobs');
-    if (!this.#started || this.#saveTimer) return;
+    if (!this.#started || this.#saveTimer || this.engine.readonly) return;
     this.#saveTimer = setTimeout(() => {
       this.#saveTimer = null;
       this.#saveNow().catch(() => {});
