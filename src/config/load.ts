@@ -220,7 +220,8 @@ export function loadConfig(flags: CliOverrides, env: NodeJS.ProcessEnv = process
 
   const logSetting = str('LOG_FILE');
   let logFile: string | null = null;
-  if (logSetting && logSetting.toLowerCase() !== 'none') {
+  // /dev/null, as some set it to turn logging off, means "none" (it is not a file homie-ota could append to)
+  if (logSetting && logSetting.toLowerCase() !== 'none' && path.resolve(cwd, logSetting) !== '/dev/null') {
     logFile = path.resolve(cwd, logSetting);
     const stat = fs.statSync(logFile, {throwIfNoEntry: false});
     if (stat && !stat.isFile()) {
@@ -283,6 +284,11 @@ export function loadConfig(flags: CliOverrides, env: NodeJS.ProcessEnv = process
   if (!eventsTopic || /[+#]/.test(eventsTopic)) fail('MQTT_EVENTS_TOPIC', 'must be a topic without + or #, e.g. homie-ota');
   // unique: a broker keeps one connection per client id, so a second program with the same id (another
   // homie-ota in a container where it is pid 1 too) would throw this one off, over and over
+  // the embedded broker and the HTTP server cannot share a port ("the port is in use" would name only one)
+  const wildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '';
+  if (embedded && brokerPort !== 0 && brokerPort === httpPort && (brokerHost === httpHost || wildcard(brokerHost) || wildcard(httpHost))) {
+    errors.push(`${where('MQTT_BROKER_PORT')} and ${where('OTA_PORT')} are both ${brokerPort}: the embedded broker and the HTTP server need a port each; change one of them`);
+  }
   const clientId = str('MQTT_CLIENT_ID') || `homie-ota-${process.pid}-${crypto.randomBytes(2).toString('hex')}`;
 
   // what came from the file is shown as the log shows it: escape sequences escaped, never executed

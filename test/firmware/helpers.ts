@@ -3,7 +3,9 @@ import path from 'node:path';
 import {createEngine} from '../../src/engine/create-engine.js';
 import type {Engine} from '../../src/engine/engine.js';
 import type {StoreTuning} from '../../src/engine/firmware/store.js';
+import {afterEach, beforeEach} from 'vitest';
 import {testConfig} from '../helpers/config.js';
+import {tempDir} from '../helpers/tmp.js';
 
 export interface StoreSetup {
   readonly ini?: Record<string, string>;
@@ -48,4 +50,24 @@ export function ls(dir: string): string[] {
 export function age(file: string, seconds = 600): void {
   const t = Date.now() / 1000 - seconds;
   fs.utimesSync(file, t, t);
+}
+
+/**
+ * A fresh temporary folder with an empty firmware folder for each test, and the engine the test sets
+ * (`world.engine = …`) stopped after it. Read `world.dir` and `world.root` inside the tests.
+ */
+export function firmwareWorld(): {dir: string; root: string; engine: Engine | null} {
+  const world = {dir: '', root: '', engine: null as Engine | null};
+  let cleanup = () => {};
+  beforeEach(() => {
+    ({dir: world.dir, cleanup} = tempDir());
+    world.root = firmwareDir(world.dir);
+    fs.mkdirSync(world.root, {recursive: true});
+  });
+  afterEach(async () => {
+    await world.engine?.stop();
+    world.engine = null;
+    cleanup();
+  });
+  return world;
 }

@@ -1,5 +1,5 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
+import {z} from 'zod';
 import {writeFileAtomic} from '../util/atomic.js';
 import {NotRegularFileError, readRegularFile, refuseStateFile} from '../util/safe-file.js';
 import type {Identification} from './identify.js';
@@ -11,6 +11,31 @@ import type {Identification} from './identify.js';
  */
 export const CACHE_FILE = 'firmware-cache.json';
 const FORMAT = 1;
+
+/** What a cache entry must look like to be used: anything else (a hand-edited or hostile file) means "read the file again". */
+const short = z.string().max(4096);
+const entrySchema = z.object({
+  size: z.number().int().nonnegative(),
+  mtimeMs: z.number().finite(),
+  added: z.number().finite(),
+  ident: z.object({
+    size: z.number().int().nonnegative(),
+    md5: z.string().regex(/^[0-9a-f]{32}$/),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    gzip: z.boolean(),
+    imageMd5: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+    format: z.enum(['esp8266', 'esp32', 'image', 'none']),
+    chip: short,
+    flash: short,
+    app: z.object({projectName: short, appVersion: short, idfVersion: short, built: short}).optional(),
+    name: short.optional(),
+    version: short.optional(),
+    brand: short.optional(),
+    homieSignature: z.boolean(),
+    problem: short.optional(),
+    notes: z.array(short).max(64),
+  }),
+});
 
 export interface CacheEntry {
   readonly size: number;
@@ -46,9 +71,8 @@ export class MetadataCache {
       const data = JSON.parse(text) as {format?: number; entries?: Record<string, CacheEntry>};
       if (data.format !== FORMAT || typeof data.entries !== 'object' || data.entries === null) return null;
       for (const [file, entry] of Object.entries(data.entries)) {
-        if (typeof entry?.size === 'number' && typeof entry.mtimeMs === 'number' && typeof entry.ident?.md5 === 'string') {
-          this.#entries.set(file, entry);
-        }
+        const checked = entrySchema.safeParse(entry);
+        if (checked.success) this.#entries.set(file, checked.data as CacheEntry);
       }
       return null;
     } catch {

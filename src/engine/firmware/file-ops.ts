@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {writeFileAtomic} from '../util/atomic.js';
-import {openRegular} from '../util/safe-file.js';
+import {kindOf, openRegular} from '../util/safe-file.js';
 
 /**
  * File moves of the firmware store. None of them ever replaces an existing file: a stored firmware is
@@ -61,7 +61,10 @@ async function freeName(dir: string, file: string): Promise<string> {
  */
 export async function reject(root: string, source: string, reason: string, details: readonly string[] = []): Promise<string> {
   const dir = path.join(root, REJECTED_DIR);
-  await fs.mkdir(dir, {recursive: true});
+  await fs.mkdir(dir, {recursive: true}).catch(() => {});
+  // a file or a link in its place: say so, rather than EEXIST, and never move a file out of the folder
+  const stat = await fs.lstat(dir);
+  if (!stat.isDirectory()) throw new Error(`${dir} is ${kindOf(stat)}, not a folder: homie-ota moves the files it cannot use there; rename or remove it`);
   const name = await freeName(dir, path.basename(source));
   await moveNoReplace(source, path.join(dir, name));
   const text = [

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
-import fs from 'node:fs';
 import type {HttpSettings} from '../../config/schema.js';
 import type {Log} from '../log.js';
-import {StartupError} from '../mqtt/embedded-broker.js';
+import {StartupError} from '../util/startup-error.js';
+import {readRegularFileSync} from '../util/safe-file.js';
 import {sameSecret} from '../util/secret.js';
 
 export interface RequestContext {
@@ -74,9 +74,7 @@ export class HttpServer {
     const listener = (req: http.IncomingMessage, res: http.ServerResponse) => void this.#handle(req, res);
     // check for slow senders every 2 s (Node's default, 30 s, let a header trickle hold a socket for up to 40 s)
     const options = {connectionsCheckingInterval: 2000};
-    const server = this.tls
-      ? https.createServer({...options, cert: fs.readFileSync(s.tlsCert!), key: fs.readFileSync(s.tlsKey!)}, listener)
-      : http.createServer(options, listener);
+    const server = this.tls ? this.#httpsServer(options, listener) : http.createServer(options, listener);
     server.headersTimeout = 10_000;
     server.requestTimeout = 120_000;
     server.keepAliveTimeout = 5_000;
@@ -108,6 +106,18 @@ export class HttpServer {
       server.listen(s.port, s.host, () => resolve());
     });
     this.log.info(`${this.tls ? 'HTTPS' : 'HTTP'} server listening on ${s.host}:${this.boundPort}${this.authEnabled ? ' (basic auth on)' : ''}`);
+  }
+
+  /** The HTTPS server; a certificate and key that cannot be used stop the start (exit 2) naming both keys. */
+  #httpsServer(options: http.ServerOptions, listener: http.RequestListener): https.Server {
+    const s = this.settings;
+    try {
+      // never blocks on a FIFO swapped in since the settings were checked
+      return https.createServer({...options, cert: readRegularFileSync(s.tlsCert!, {followLinks: true}), key: readRegularFileSync(s.tlsKey!, {followLinks: true})}, listener);
+    } catch (error) {
+      const reason = (error as Error).message.replace(/^error:[0-9A-F]+:[^:]*:[^:]*:/, '');
+      throw new StartupError(`[global] HTTP_TLS_CERT / HTTP_TLS_KEY: cannot use ${s.tlsCert} with ${s.tlsKey} (${reason}); both must be PEM, and the key must be the certificate's`);
+    }
   }
 
   async stop(): Promise<void> {

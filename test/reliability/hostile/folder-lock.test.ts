@@ -34,16 +34,29 @@ async function start(extra: string[] = [], options: {ini?: string; user?: string
   return proc;
 }
 
-/** A second start that is expected to end by itself: its exit code, stderr and how long it took. */
-async function tryStart(): Promise<{code: number | null; err: string; ms: number; child: ReturnType<typeof spawn>}> {
+interface Attempt {
+  readonly child: ReturnType<typeof spawn>;
+  /** how it ended: exit code, stderr, how long it ran */
+  readonly ended: Promise<{code: number | null; err: string; ms: number}>;
+}
+
+/** A start on the same folder, on its own ports; killed after `limitMs` if it has not ended. */
+function spawnStart(httpPort: number, limitMs = 30_000): Attempt {
   const started = Date.now();
-  const child = spawn(process.execPath, [CLI, '--headless', '--http-host', '127.0.0.1', '--http-port', String(await freePort()), '--broker-port', '0', '--firmware-dir', root()], {cwd: dir, stdio: ['ignore', 'pipe', 'pipe']});
+  const child = spawn(process.execPath, [CLI, '--headless', '--http-host', '127.0.0.1', '--http-port', String(httpPort), '--broker-port', '0', '--firmware-dir', root()], {cwd: dir, stdio: ['ignore', 'pipe', 'pipe']});
   let err = '';
-  child.stderr.on('data', d => (err += d));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  const code = await new Promise<number | null>(resolve => child.on('exit', resolve));
-  clearTimeout(killer);
-  return {code, err, ms: Date.now() - started, child};
+  child.stderr!.on('data', d => (err += d));
+  const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+  const ended = new Promise<{code: number | null; err: string; ms: number}>(resolve => child.on('exit', code => {
+    clearTimeout(killer);
+    resolve({code, err, ms: Date.now() - started});
+  }));
+  return {child, ended};
+}
+
+/** A second start that is expected to end by itself. */
+async function tryStart(): Promise<{code: number | null; err: string; ms: number}> {
+  return spawnStart(await freePort(), 15_000).ended;
 }
 
 describe('the firmware folder lock (built CLI)', () => {
@@ -87,24 +100,27 @@ describe('the firmware folder lock (built CLI)', () => {
 
   it('of instances started at the same moment exactly one runs, also over a stale lock', async () => {
     for (const stale of [false, true, false, true]) {
+      fs.mkdirSync(root(), {recursive: true});
       if (stale) fs.writeFileSync(lockFile(), JSON.stringify({format: 'homie-ota-lock', pid: 999_999_999, hostname: os.hostname(), startedAt: 'x', version: 'x', token: 'gone', state: 'running'}));
       else fs.rmSync(lockFile(), {force: true});
-      fs.mkdirSync(root(), {recursive: true});
-      const starts = [tryStart(), tryStart(), tryStart()];
-      // the winner keeps running: give the losers time to end, then look
-      const settled = await Promise.race([Promise.all(starts.map(s => s.then(() => 'ended'))), new Promise(resolve => setTimeout(() => resolve('one runs'), 6000))]);
-      expect(settled).toBe('one runs');
-      const ended = await Promise.all(starts.map(s => Promise.race([s, new Promise<null>(resolve => setTimeout(() => resolve(null), 100))])));
-      const losers = ended.filter(r => r !== null);
-      expect(losers, `stale ${stale}`).toHaveLength(2);
-      for (const loser of losers) {
-        expect(loser!.code).toBe(2);
-        expect(loser!.err).toMatch(/is in use by another homie-ota \(pid \d+/);
+      const ports = await Promise.all([freePort(), freePort(), freePort()]);
+      const attempts = ports.map(port => spawnStart(port));
+      // the winner is the one whose lock is there, saying it runs
+      const lock = await waitFor(() => {
+        const text = fs.existsSync(lockFile()) ? fs.readFileSync(lockFile(), 'utf8') : '';
+        const info = text ? JSON.parse(text) : null;
+        return info?.state === 'running' && info.token !== 'gone' ? info : null;
+      }, `a winner (stale lock ${stale})`, 30_000, 50);
+      const winner = attempts.find(a => a.child.pid === lock.pid);
+      expect(winner, `the lock names pid ${lock.pid}, one of the three`).toBeDefined();
+      for (const loser of attempts.filter(a => a !== winner)) {
+        const result = await loser.ended;
+        expect(result.code, result.err).toBe(2);
+        expect(result.err).toMatch(new RegExp(`is in use by another homie-ota \\(pid ${lock.pid} `));
       }
-      const lock = JSON.parse(fs.readFileSync(lockFile(), 'utf8'));
-      expect(lock.token).not.toBe('gone');
-      process.kill(lock.pid, 'SIGTERM');
-      await Promise.all(starts);
+      expect(winner!.child.exitCode).toBeNull();
+      winner!.child.kill('SIGTERM');
+      expect((await winner!.ended).code).toBe(0);
       expect(fs.existsSync(lockFile())).toBe(false);
     }
   }, 120_000);
