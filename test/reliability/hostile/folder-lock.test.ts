@@ -73,6 +73,7 @@ describe('the firmware folder lock (built CLI)', () => {
     const second = await tryStart();
     expect(second.code, second.err).toBe(2);
     expect(second.ms).toBeLessThan(5000);
+    process.stdout.write(`second instance on the folder: exit ${second.code} after ${second.ms} ms\n`);
     expect(second.err).toContain(`homie-ota: the firmware folder ${root()} is in use by another homie-ota (pid ${first.pid} on ${os.hostname()}, started ${lock.startedAt}, HTTP http://127.0.0.1:${first.httpPort}, embedded broker on port ${lock.endpoints.broker.port}); two instances on one folder overwrite each other's jobs and inventory. Stop that one (kill ${first.pid}, or systemctl stop homie-ota), or give this one another --firmware-dir`);
     expect(first.running()).toBe(true);
     expect(JSON.parse(fs.readFileSync(lockFile(), 'utf8')).token).toBe(lock.token);
@@ -121,6 +122,7 @@ describe('the firmware folder lock (built CLI)', () => {
       expect(winner!.child.exitCode).toBeNull();
       winner!.child.kill('SIGTERM');
       expect((await winner!.ended).code).toBe(0);
+      process.stdout.write(`3 starts at once${stale ? ' over a stale lock' : ''}: pid ${lock.pid} runs, 2 exit 2\n`);
       expect(fs.existsSync(lockFile())).toBe(false);
     }
   }, 120_000);

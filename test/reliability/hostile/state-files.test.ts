@@ -59,6 +59,7 @@ describe('something else than a regular file where homie-ota keeps its state', (
     expect(run.signal, `${run.err}\n${run.out}`).toBeNull();
     expect(run.code).toBe(2);
     expect(run.ms).toBeLessThan(8000);
+    process.stdout.write(`FIFO named ${name}: exit ${run.code} after ${run.ms} ms\n`);
     expect(run.err).toContain(`homie-ota: ${fifo} is a FIFO (named pipe), not a regular file; homie-ota keeps ${holds} in that file and will neither read nor replace anything else: remove or rename it, then start homie-ota again`);
     expect(fs.lstatSync(fifo).isFIFO()).toBe(true);
     // the folder is not left locked by the refused start
@@ -107,6 +108,7 @@ describe('something else than a regular file where homie-ota keeps its state', (
     expect(run.signal).toBeNull();
     expect(run.code).toBe(0);
     expect(Date.now() - sent).toBeLessThan(8000);
+    process.stdout.write(`SIGTERM during the start (a 60,000-device inventory.json loading): exit ${run.code} ${Date.now() - sent} ms later\n`);
     expect(fs.existsSync(path.join(firmwares(), '.homie-ota.lock'))).toBe(false);
   }, 30_000);
 });
