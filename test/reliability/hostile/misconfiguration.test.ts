@@ -87,7 +87,10 @@ describe('the built CLI with a hostile homie-ota.ini', () => {
     const child = spawn(process.execPath, [CLI, '--headless', '--http-port', '0', '--broker-port', '0', ...args], {cwd: dir, stdio: ['ignore', 'pipe', 'pipe']});
     let err = '';
     child.stderr.on('data', d => (err += d));
+    // a start that hangs (a FIFO opened for reading waits for ever) must not outlive the test
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     const code = await new Promise<number | null>(resolve => child.on('exit', resolve));
+    clearTimeout(killer);
     return {code, err};
   }
 
