@@ -109,6 +109,8 @@ describe('the watched drop folder', () => {
     const reason = fs.readFileSync(path.join(root, 'rejected', 'relay.ino.bin.reason.txt'), 'utf8');
     expect(reason).toMatch(/relay 1\.0\.0 is already stored as relay-1\.0\.0\.bin with different content/);
     expect(reason).toMatch(/bump the version/);
+    // the notice follows the reason file's fsync: a loaded disk may take a moment
+    await waitFor(() => notices.at(-1), 'the rejection notice');
     expect(notices.at(-1)).toMatchObject({level: 'warn', text: expect.stringMatching(/^Rejected relay\.ino\.bin → rejected\/relay\.ino\.bin: relay 1\.0\.0 is already stored/)});
     expect(engine.firmware.find('relay', '1.0.0')!.md5).toBe(md5(stored));
   });
