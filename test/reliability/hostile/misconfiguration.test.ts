@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 import {loadConfig} from '../../../src/config/load.js';
+import {createEngine} from '../../../src/engine/create-engine.js';
+import {RESERVED_SEGMENTS} from '../../../src/engine/http/reserved.js';
+import {testConfig} from '../../helpers/config.js';
 import {CLI, ensureBuilt} from '../../helpers/pty.js';
 import {tempDir} from '../../helpers/tmp.js';
 
@@ -40,6 +43,14 @@ describe('half-set and colliding settings', () => {
     expect(errorsFor(`[global]\nOTA_ENDPOINT = ${endpoint}\n`)).toEqual([
       expect.stringMatching(new RegExp(`^\\[global\\] OTA_ENDPOINT \\(homie-ota\\.ini\\) "${endpoint}": collides with homie-ota's own /${endpoint.split('/')[1]} routes .*choose another path, e\\.g\\. /ota$`)),
     ]);
+  });
+
+  it('knows every route homie-ota registers (a new route must be added to the reserved list)', async () => {
+    const engine = createEngine(testConfig(dir, {brokerPort: '0'}));
+    const endpoint = engine.config.http.endpoint;
+    const firsts = new Set(engine.http.routes.filter(r => r.path !== endpoint).map(r => r.path.split('/')[1]!));
+    expect([...firsts].filter(first => !RESERVED_SEGMENTS.includes(first))).toEqual([]);
+    expect(firsts.size).toBeGreaterThan(3);
   });
 
   it('accepts endpoints beside its routes', () => {
