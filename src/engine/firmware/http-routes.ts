@@ -38,7 +38,6 @@ export function registerFirmwareRoutes(engine: Engine, store: FirmwareStore): vo
     const declared = Number(req.headers['content-length'] ?? NaN);
     // the multipart framing adds a little; far above the limit is refused before reading anything
     if (Number.isFinite(declared) && declared > limit + 64 * 1024) {
-      res.setHeader('Connection', 'close');
       closeAfterAnswer(req, res);
       return answer(ctx, 413, `Upload not stored: ${humanBytes(declared)} is ${tooLarge}`, {outcome: 'too-large'});
     }
@@ -48,17 +47,14 @@ export function registerFirmwareRoutes(engine: Engine, store: FirmwareStore): vo
         if (!res.headersSent) res.destroy();
         return;
       case 'bad':
-        res.setHeader('Connection', 'close');
         closeAfterAnswer(req, res);
         return answer(ctx, 400, `Upload not understood: ${received.message}. Send the firmware as multipart form data, e.g. curl -F upload=@firmware.bin -F description="what changed" http://HOST:PORT/upload`, {outcome: 'bad-request'});
       case 'missing':
         return answer(ctx, 400, 'File is missing: send the firmware in the multipart field "upload", e.g. curl -F upload=@firmware.bin http://HOST:PORT/upload', {outcome: 'missing'});
       case 'too-large':
-        res.setHeader('Connection', 'close');
         closeAfterAnswer(req, res);
         return answer(ctx, 413, `Firmware from ${printable(received.filename)} not stored: it is ${tooLarge}`, {outcome: 'too-large'});
       case 'write-failed':
-        res.setHeader('Connection', 'close');
         closeAfterAnswer(req, res);
         return answer(ctx, received.status, `Upload not stored: ${received.message}`, {outcome: 'write-failed'});
       case 'file': {

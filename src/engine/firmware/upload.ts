@@ -132,12 +132,27 @@ export function receiveUpload(req: http.IncomingMessage, limits: UploadLimits): 
 }
 
 /**
- * After an early answer (413, 400) to a request whose body is still arriving: read and discard for a
- * moment so the client sees the answer instead of a reset connection, then close it.
+ * After an early answer (413, 400) to a request whose body is still arriving: read and discard the rest
+ * (for at most 10 s and 64 MiB) so the client sees the answer instead of a broken pipe, then close.
+ * The answer does not say `Connection: close`: Node closes such a socket as soon as the answer is sent,
+ * and a client still sending (curl with a few MiB on a loaded machine) then fails with "Broken pipe"
+ * before it reads the 413.
  */
-export function closeAfterAnswer(req: http.IncomingMessage, res: http.ServerResponse): void {
+export function closeAfterAnswer(req: http.IncomingMessage, res: http.ServerResponse, limits = {ms: 10_000, bytes: 64 * 1024 * 1024}): void {
   res.on('finish', () => {
+    if (req.complete) return;
+    let drained = 0;
+    const stop = (): void => {
+      clearTimeout(timer);
+      req.socket.destroy();
+    };
+    const timer = setTimeout(stop, limits.ms);
+    timer.unref();
+    req.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > limits.bytes) stop();
+    });
+    req.on('end', () => clearTimeout(timer));
     req.resume();
-    setTimeout(() => req.socket.destroy(), 1000).unref();
   });
 }
