@@ -31,7 +31,6 @@ export interface ScaleRun {
   readonly lateFinds: number;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function get(url: string): Promise<any> {
   const res = await fetch(url);
   return res.json();
@@ -60,7 +59,6 @@ export async function measureStart(brokerUrl: string, count: number, options: {e
     for (;;) {
       if (Date.now() > deadline) throw new Error(`timed out; stderr: ${stderr}`);
       if (child.exitCode !== null) throw new Error(`homie-ota exited (${child.exitCode}): ${stderr}`);
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const status: any = await get(`${base}/api/inventory`).catch(() => null);
       if (status && Number.isNaN(readyMs) && (status.states?.ready ?? 0) >= count) {
         const list = (await get(`${base}/api/devices`)) as Array<{state: string}>;

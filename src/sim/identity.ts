@@ -43,7 +43,7 @@ export function deviceIdentity(seed: string, index: number, chip: 'esp8266' | 'e
   const mac = hex(bytes, ':').toUpperCase();
   // the soft-AP MAC differs from the STA MAC (locally administered bit on the first byte)
   const apMac = hex([bytes[0]! | 0x02, ...bytes.slice(1)], ':').toUpperCase();
-  const chipId = (tail[0] << 16) | (tail[1] << 8) | tail[2];
+  const chipId = (tail[0]! << 16) | (tail[1]! << 8) | tail[2]!;
   // Homie 1.x: six hex digits of the chip id plus two of the flash chip id
   const defaultId = homie1 ? `${hex(tail, '')}${digest[3]!.toString(16).padStart(2, '0')}` : hex(bytes, '');
   const ip = `10.${40 + Math.floor(index / 62_500) % 200}.${Math.floor(index / 250) % 250}.${2 + (index % 250)}`;

@@ -95,10 +95,10 @@ describe('headless output for a sysadmin (the built CLI, no terminal)', () => {
     child.stderr.on('data', d => (out += d));
     const exited = new Promise(resolve => child.on('exit', resolve));
     try {
-      await waitFor(() => /INFO  demo: 2 update\(s\) started \(kitchen-light → demo-light 1\.1\.0, boiler-relay → demo-relay 3\.2\.0\)\n/.test(out), `the demo's updates; output so far:\n${out}`, 30_000);
+      await waitFor(() => /INFO {2}demo: 2 update\(s\) started \(kitchen-light → demo-light 1\.1\.0, boiler-relay → demo-relay 3\.2\.0\)\n/.test(out), `the demo's updates; output so far:\n${out}`, 30_000);
       expect(out).not.toMatch(/demo: demo:/);
       expect(out).not.toMatch(/press \d/);
-      expect(out).toMatch(/INFO  devices: and \d+ more device changes? in the last second|INFO  devices: homie\/kitchen-light appeared/);
+      expect(out).toMatch(/INFO {2}devices: and \d+ more device changes? in the last second|INFO {2}devices: homie\/kitchen-light appeared/);
     } finally {
       child.kill('SIGTERM');
       await exited;

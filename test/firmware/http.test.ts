@@ -41,7 +41,6 @@ function form(file: Buffer | null, filename = 'x.bin', description?: string): Fo
   return body;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const json = (res: Response): Promise<any> => res.json();
 const md5 = (data: Buffer) => crypto.createHash('md5').update(data).digest('hex');
 /** Files in the root other than the cache: what an upload left behind. */

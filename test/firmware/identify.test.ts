@@ -52,7 +52,7 @@ describe('identifying ESP32-family images', () => {
 
   it('refuses an image whose appended SHA-256 does not match (a damaged copy)', () => {
     const image = buildFirmwareImage({chip: 'esp32', size: 50_000});
-    image[5000] ^= 0xff;
+    image[5000]! ^= 0xff;
     expect(identifyFirmware(image).problem).toMatch(/SHA-256 .* does not match/);
   });
 });

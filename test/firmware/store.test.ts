@@ -88,7 +88,7 @@ describe('loading a firmware folder laid out like the original', () => {
     const record = engine.firmware.find('relay', '1.0.0')!;
     const file = engine.firmware.pathOf(record);
     const data = fs.readFileSync(file);
-    data[9000] ^= 0xff;
+    data[9000]! ^= 0xff;
     fs.writeFileSync(file, data);
     age(file, 100);
     expect(await engine.firmware.readChecked(record)).toEqual({ok: false, reason: expect.stringMatching(/relay-1\.0\.0\.bin changed on disk since it was identified/)});
@@ -122,7 +122,7 @@ describe('the metadata cache', () => {
     const file = path.join(root, 'relay-1.0.0.bin');
     const stat = fs.statSync(file);
     const data = fs.readFileSync(file);
-    data[8000] ^= 0xff;
+    data[8000]! ^= 0xff;
     fs.writeFileSync(file, data);
     fs.utimesSync(file, stat.atime, stat.mtime);
     engine = await start();

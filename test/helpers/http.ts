@@ -44,7 +44,6 @@ export function rawGet(port: number, path: string, headers: Record<string, strin
 }
 
 /** GET a URL and parse the JSON body (typed loosely for assertions). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function getJson(url: string, init?: RequestInit): Promise<any> {
   const res = await fetch(url, init);
   return res.json();

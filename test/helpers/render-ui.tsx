@@ -1,4 +1,4 @@
-import React from 'react';
+import type React from 'react';
 import {EventEmitter} from 'node:events';
 import {render as inkRender} from 'ink';
 import stripAnsi from 'strip-ansi';

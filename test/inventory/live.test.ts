@@ -77,7 +77,7 @@ describe('live inventory over MQTT (aedes)', () => {
     }
     const detail = (await (await api('/api/devices/homie%2Fthree')).json()) as {nodes: Array<{properties: unknown[]}>};
     expect(detail).toMatchObject({key: 'homie/three', implementation: 'esp8266', otaEnabled: true, ip: expect.stringMatching(/^10\./), signal: 72, uptime: 3600, statsInterval: 65});
-    expect(detail.nodes[0].properties[0]).toMatchObject({id: 'temperature', value: '21.5', unit: '°C', datatype: 'float'});
+    expect(detail.nodes[0]?.properties[0]).toMatchObject({id: 'temperature', value: '21.5', unit: '°C', datatype: 'float'});
     // a bare id that exists under two prefixes is ambiguous; the key form (as path or encoded) is not
     const ambiguous = await api('/api/devices/three');
     expect(ambiguous.status).toBe(409);

@@ -1,6 +1,6 @@
 import mqtt from 'mqtt';
 import {afterEach, describe, expect, it} from 'vitest';
-import {percent} from '../../src/engine/ota/job.js';
+import {percent, type Job} from '../../src/engine/ota/job.js';
 import {finished, otaWorld, type OtaWorld} from './helpers.js';
 import {waitFor} from '../helpers/wait-for.js';
 
@@ -73,7 +73,7 @@ describe('MQTT push to homie-esp8266 (simulated)', () => {
     expect(noSpace).toMatchObject({state: 'failed', error: expect.stringMatching(/does not fit the free sketch space.*NOT_ENOUGH_SPACE/)});
     expect(badFlash).toMatchObject({state: 'failed', error: expect.stringMatching(/FLASH_ERROR/)});
     // the progress the Queue shows is where the fault says the flash broke
-    expect(percent(badFlash)).toBe(40);
+    expect(percent(badFlash!)).toBe(40);
     expect(off).toMatchObject({state: 'failed', error: expect.stringMatching(/OTA is disabled on the device \(403\)/)});
     expect(engine.inventory.get('homie/bad-flash')!.fw.version).toBe('1.0.0');
   });
@@ -106,7 +106,7 @@ describe('MQTT push to homie-esp8266 (simulated)', () => {
     });
     const {engine} = world;
     const result = engine.ota.create({deviceKeys: ['homie/esp-ok', 'homie/esp-late'], firmware: {name: 'relay', version: '1.1.0'}});
-    const [ok, late] = await Promise.all(result.jobs.map(j => finished(engine, j.id, 30_000)));
+    const [ok, late] = (await Promise.all(result.jobs.map(j => finished(engine, j.id, 30_000)))) as [Job, Job];
     expect(world.seen.get(ok.id)).toContain('verifying');
     expect(ok.state).toBe('done');
     expect(late).toMatchObject({state: 'failed', error: expect.stringMatching(/rolled back|came back running relay 1\.0\.0/)});

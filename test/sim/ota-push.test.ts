@@ -193,7 +193,7 @@ describe('push OTA: refusals and errors, in the order the device checks', () => 
     const text = bin.toString('base64');
     expect(text.length % 4).toBe(0);
     const withNewline = `${text.slice(0, 3000)}\n${text.slice(3001)}`;
-    let statuses = await push(d, withNewline, sum);
+    const statuses = await push(d, withNewline, sum);
     expect(statuses[0]).toBe('202');
     expect(statuses.filter(s => s.startsWith('206 '))).toHaveLength(2); // chunks 1 and 2 are clean; chunk 3 holds the newline
     expect(statuses.at(-1)).toBe('400 BAD_FIRMWARE');

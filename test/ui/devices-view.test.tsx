@@ -56,7 +56,7 @@ describe('Devices view', () => {
     const frame = await ui.waitForText('dev-00011');
     expect(frame).toMatch(/1 Devices 11\/12/);
     expect(frame).toMatch(/12 devices, 11 online/);
-    expect(frame).toMatch(/S  SIG +ID˄ +NAME +IP +UPTIME FIRMWARE +VERSION +↑ +HOMIE/);
+    expect(frame).toMatch(/S {2}SIG +ID˄ +NAME +IP +UPTIME FIRMWARE +VERSION +↑ +HOMIE/);
     expect(rowOf(frame, 'dev-00001')).toMatch(/^ {2}● {2}▂▄·· dev-00001 +Room 1 +10\.0\.0\.1 +16m 41s +fleet-sensor +1\.1\.0 +3\.0\.1/);
     expect(rowOf(frame, 'dev-00003')).toMatch(/✕/);
     await client!.publishAsync('homie/dev-00001/$stats/uptime', '90000', {qos: 1});

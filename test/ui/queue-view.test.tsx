@@ -1,3 +1,4 @@
+import type {Job} from '../../src/engine/ota/job.js';
 import {afterEach, describe, expect, it} from 'vitest';
 import {finished, otaWorld, type OtaWorld} from '../ota/helpers.js';
 import {keys, renderDashboard, type RenderedDashboard} from '../helpers/render-ui.js';
@@ -33,7 +34,7 @@ describe('Queue view', () => {
     await fleet.device('q-away')!.goOffline({will: true});
     await waitFor(() => engine.inventory.get('homie/q-away')?.state === 'lost', 'q-away lost');
     const created = engine.ota.create({deviceKeys: ['homie/q-ok', 'homie/q-bad', 'homie/q-away'], firmware: target, rollout: undefined});
-    const [ok, bad] = await Promise.all(created.jobs.slice(0, 2).map(j => finished(engine, j.id)));
+    const [ok, bad] = (await Promise.all(created.jobs.slice(0, 2).map(j => finished(engine, j.id)))) as [Job, Job];
     ui = await renderDashboard(engine, {initialView: 'queue', columns: 100, rows: 30});
     // the only open job waits for a lost device: nothing predicts when it ends, so no ETA
     const frame = await ui.waitForText('3 jobs: 1 done · 1 failed · 1 waiting · 2 at a time');

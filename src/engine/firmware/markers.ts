@@ -26,7 +26,6 @@ export function checkIdentifier(text: string, what: 'name' | 'version' | 'brand'
   if (text.length === 0) return {ok: false, reason: `the firmware ${what} is empty`};
   if (text.length > max) return {ok: false, reason: `the firmware ${what} ${shown} is ${text.length} characters long; Homie allows at most ${max}`};
   if (text.includes('..') || /[/\\]/.test(text)) return {ok: false, reason: `the firmware ${what} ${shown} contains a path separator or ".."`};
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\uffff]/.test(text)) return {ok: false, reason: `the firmware ${what} ${shown} contains NUL, control or non-ASCII characters`};
   if (!(what === 'version' ? SAFE : SAFE_NAME).test(text)) {
     return {ok: false, reason: `the firmware ${what} ${shown} has characters other than letters, digits and . _ + ~ -${what === 'version' ? '' : ' (and inner spaces)'}`};

@@ -32,7 +32,6 @@ interface Route {
 }
 
 /** Characters never allowed in a decoded path parameter: separators, NUL and other controls. */
-// eslint-disable-next-line no-control-regex
 const UNSAFE_PARAM = /[/\\\u0000-\u001f\u007f]/;
 
 /**

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import mqtt, {UniqueMessageIdProvider, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient} from 'mqtt';
 import type {MqttSettings} from '../../config/schema.js';
 import type {Log} from '../log.js';

@@ -4,7 +4,6 @@
  * dashboard (a terminal draws a zero-width space in no cell, its layout counts one). Everything shown
  * or logged goes through `printable`.
  */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u180E\u200B\u200E\u200F\u2028\u2029\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 
 /**

@@ -5,7 +5,7 @@ import {startHomieOta, type HomieOtaProcess} from '../../helpers/homie-ota-proce
 import {runMosquittoTests, startMosquitto, type Mosquitto} from '../../helpers/mosquitto.js';
 import {countStates, jobs, placeFirmware, randomBetween, report, stopParts, waitInventoryMatches, waitJobsFinal} from '../../helpers/reliability.js';
 import {tempDir} from '../../helpers/tmp.js';
-import {sleep, waitFor} from '../../helpers/wait-for.js';
+import {sleep} from '../../helpers/wait-for.js';
 
 /**
  * The broker dies (SIGKILL, no persistence: every retained message is gone) and comes back ten times

@@ -6,7 +6,7 @@ import {startHomieOta, type HomieOtaProcess} from '../../helpers/homie-ota-proce
 import {runMosquittoTests, startMosquitto, type Mosquitto} from '../../helpers/mosquitto.js';
 import {countStates, FINAL, jobs, placeFirmware, randomBetween, report, SHORT, stopParts, type ApiJob, waitInventoryMatches, waitJobsFinal} from '../../helpers/reliability.js';
 import {tempDir} from '../../helpers/tmp.js';
-import {sleep, waitFor} from '../../helpers/wait-for.js';
+import {sleep} from '../../helpers/wait-for.js';
 
 /**
  * `kill -9` of homie-ota at random moments while a few hundred devices publish stats every two

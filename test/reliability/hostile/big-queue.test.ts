@@ -53,7 +53,8 @@ describe('a jobs.json far over the caps', () => {
       expect(engine.ota.list().filter(job => !isFinal(job))).toHaveLength(0);
       expect(latencies.length).toBeGreaterThan(5);
       process.stdout.write(`20,000 timeouts in-process: /healthz ${latencies.length} requests, max ${Math.round(Math.max(...latencies))} ms\n`);
-      expect(Math.max(...latencies), `healthz latencies ${latencies.map(Math.round).join(' ')}`).toBeLessThan(1000);
+      // before the slices, /healthz timed out for minutes; the bound leaves room for a loaded CI machine
+      expect(Math.max(...latencies), `healthz latencies ${latencies.map(Math.round).join(' ')}`).toBeLessThan(3000);
       // the finished list is back at its cap once the pass that failed them is through
       await waitFor(() => engine!.ota.list().length <= 500, 'finished jobs trimmed to 500');
       expect(warnings.filter(w => /MaxListeners/.test(w))).toEqual([]);

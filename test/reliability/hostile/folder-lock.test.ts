@@ -72,7 +72,8 @@ describe('the firmware folder lock (built CLI)', () => {
 
     const second = await tryStart();
     expect(second.code, second.err).toBe(2);
-    expect(second.ms).toBeLessThan(5000);
+    // 'at once': the second start runs until stopped without the lock; the bound leaves room for a loaded machine
+    expect(second.ms).toBeLessThan(10_000);
     process.stdout.write(`second instance on the folder: exit ${second.code} after ${second.ms} ms\n`);
     expect(second.err).toContain(`homie-ota: the firmware folder ${root()} is in use by another homie-ota (pid ${first.pid} on ${os.hostname()}, started ${lock.startedAt}, HTTP http://127.0.0.1:${first.httpPort}, embedded broker on port ${lock.endpoints.broker.port}); two instances on one folder overwrite each other's jobs and inventory. Stop that one (kill ${first.pid}, or systemctl stop homie-ota), or give this one another --firmware-dir`);
     expect(first.running()).toBe(true);

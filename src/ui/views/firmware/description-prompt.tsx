@@ -31,7 +31,6 @@ export function editLine(state: LineState, input: string, key: {leftArrow?: bool
   // terminals send DEL (0x7f) for Backspace, which Ink reports as delete: both remove the character before the cursor
   if (key.backspace || key.delete) return cursor === 0 ? state : {value: value.slice(0, cursor - 1) + value.slice(cursor), cursor: cursor - 1};
   if (key.ctrl || key.meta || input === '') return null;
-  // eslint-disable-next-line no-control-regex
   const text = input.replace(/[\r\n\t]/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
   if (!text) return null;
   const next = (value.slice(0, cursor) + text + value.slice(cursor)).slice(0, MAX);
