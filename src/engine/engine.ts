@@ -13,8 +13,8 @@ import {humanDuration} from './util/text.js';
 import {Inventory} from './inventory/inventory.js';
 import {FirmwareStore} from './firmware/store.js';
 import {OtaService} from './ota/ota-service.js';
-import {registerPullEndpoint} from './ota/pull-endpoint.js';
-import {registerJobsApi} from './ota/jobs-api.js';
+import {pullEndpoint} from './ota/pull-endpoint.js';
+import {jobsRoutes} from './ota/jobs-api.js';
 import {scopeResolver} from './ota/scope.js';
 
 export interface EngineOptions {
@@ -78,9 +78,18 @@ export class Engine {
     // features: constructors only wire routes and handlers; their start() loads state from disk
     this.firmware = new FirmwareStore(this);
     this.inventory = new Inventory(this);
-    this.ota = new OtaService(this);
-    registerPullEndpoint(this, this.ota);
-    registerJobsApi(this, this.ota, scopeResolver(this));
+    this.ota = new OtaService({
+      clock: this.clock, log: this.logger.child('ota'), notices: this, mqtt: this.mqtt, devices: this.inventory, firmware: this.firmware,
+      settings: config, otaUrl: () => this.otaUrl, jobsChanged: () => this.bus.emit('jobs'),
+    });
+    this.mqtt.onMessage((topic, payload, packet) => this.ota.statusMessage(topic, payload, packet));
+    this.bus.on('inventory', () => this.ota.schedule());
+    this.clock.onJump(delta => this.ota.clockJumped(delta));
+    this.firmware.setInUseCheck(record => this.ota.inUse(record));
+    const pull = pullEndpoint({log: this.logger.child('ota-http'), devices: this.inventory, firmware: this.firmware, jobs: this.ota.pullJobs, path: config.http.endpoint, auth: config.http.endpointAuth});
+    this.bus.on('firmware', () => pull.firmwareChanged());
+    const otaRoutes = [pull.route, ...jobsRoutes({jobs: this.ota, devices: this.inventory, clock: this.clock, resolveScope: scopeResolver(this.inventory), readonly: config.readonly})];
+    for (const r of otaRoutes) this.http.route(r.method, r.path, r.handler, {auth: r.auth});
 
     // Order matters: stores load before anything can reach them; the broker before our client.
     this.#services.push(this.firmware, this.inventory, this.ota);

@@ -1,3 +1,5 @@
+import {isFinal, type Job} from './job.js';
+
 /**
  * Job events go out at QoS 0. MQTT.js waits for a full socket to drain with one 'drain' listener per
  * waiting publish, so a burst (thousands of jobs timing out in one second) would pile up thousands of
@@ -38,5 +40,40 @@ export class EventPublisher {
       this.#start(next.value.topic, next.value.payload);
     };
     this.publish(topic, payload).then(done, done);
+  }
+}
+
+/**
+ * The OTA queue's events: <MQTT_EVENTS_TOPIC>/jobs/<id> on every state change of a job (progress at
+ * most once a second), and <MQTT_EVENTS_TOPIC>/rollouts/<id>.
+ */
+export class OtaEvents {
+  readonly #publisher: EventPublisher;
+  readonly #lastEventAt = new Map<string, number>();
+
+  constructor(publish: Publish, readonly topic: () => string, readonly now: () => number) {
+    this.#publisher = new EventPublisher(publish);
+  }
+
+  job(job: Job, stateChanged: boolean): void {
+    const now = this.now();
+    if (!stateChanged && now - (this.#lastEventAt.get(job.id) ?? 0) < 1000) return;
+    this.#lastEventAt.set(job.id, now);
+    if (isFinal(job)) this.#lastEventAt.delete(job.id);
+    const event = {
+      id: job.id, device: job.deviceId, deviceKey: job.deviceKey, firmware: `${job.firmware.name}@${job.firmware.version}`,
+      state: job.state, progress: job.progress ? {done: job.progress.done, total: job.progress.total} : null,
+      error: job.error ?? null, rollout: job.rolloutId ?? null, time: new Date(now).toISOString(),
+    };
+    this.#publisher.send(`${this.topic()}/jobs/${job.id}`, JSON.stringify(event));
+  }
+
+  rollout(id: string, payload: string): void {
+    this.#publisher.send(`${this.topic()}/rollouts/${id}`, payload);
+  }
+
+  /** the wall clock jumped: the once-a-second limit starts over */
+  clockJumped(): void {
+    this.#lastEventAt.clear();
   }
 }

@@ -1,4 +1,4 @@
-import type {Job} from './job.js';
+import type {Job, WaitKind} from './job.js';
 import {countFromJobs, countOutcome, describeTally, isEnded, NO_COUNTS, openByRollout, openCount, rolloutJson, tallyOf, type FinalOutcome} from './rollout-counts.js';
 import type {StoredRollout} from './jobs-file.js';
 import type {Rollout} from './types.js';
@@ -86,6 +86,20 @@ export class RolloutBook {
     this.host.notice('info', `rollout ${id} ${word}${state === 'cancelled' ? `: ${this.summary(after)}` : ''}`);
     this.#touch(id);
     return {ok: true, message: `rollout ${id} ${word}`};
+  }
+
+  /** What holds a job of a rollout back: the rollout is paused, or its canary has not succeeded yet; or null. */
+  gate(job: Job): {reason: string; kind: WaitKind} | null {
+    if (!job.rolloutId) return null;
+    const rollout = this.#rollouts.get(job.rolloutId);
+    // an ended rollout holds nothing back: a job of it retried by the user just runs
+    if (!rollout || isEnded(rollout)) return null;
+    if (rollout.state === 'paused') return {reason: `rollout ${rollout.id} is paused`, kind: 'paused'};
+    if (rollout.canaryJobId && job.id !== rollout.canaryJobId) {
+      const canary = this.host.job(rollout.canaryJobId);
+      if (canary && canary.state !== 'done' && canary.state !== 'skipped') return {reason: `waiting for the canary ${canary.deviceId} to succeed`, kind: 'canary'};
+    }
+    return null;
   }
 
   /** Why the rollout cannot be dismissed yet, or null. */

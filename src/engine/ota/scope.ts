@@ -1,11 +1,11 @@
-import type {Engine} from '../engine.js';
 import {isEmptyFilter, matchesFilter, parseFilter} from '../inventory/filter.js';
 import type {ScopeResolver} from './jobs-api.js';
+import type {DeviceLookup} from './ports.js';
 
 /** The devices a rollout names: those running firmware `from`, or those matching a Devices-view filter. */
-export function scopeResolver(engine: Engine): ScopeResolver {
+export function scopeResolver(inventory: Pick<DeviceLookup, 'list'>): ScopeResolver {
   return ({from, filter}) => {
-    const devices = engine.inventory.list();
+    const devices = inventory.list();
     if (from) {
       const matching = devices.filter(d => d.fw.name === from);
       return {devices: matching, description: `devices running ${from}`};
