@@ -51,7 +51,7 @@ export class OtaEvents {
   readonly #publisher: EventPublisher;
   readonly #lastEventAt = new Map<string, number>();
 
-  constructor(publish: Publish, readonly topic: () => string, readonly now: () => number) {
+  constructor(publish: Publish, private readonly topic: () => string, private readonly now: () => number) {
     this.#publisher = new EventPublisher(publish);
   }
 

@@ -37,7 +37,7 @@ export class JobBook {
   /** loaded and not closed: changes are saved */
   #open = false;
   /** the rollouts saved beside the jobs */
-  #rollouts: () => readonly StoredRollout[] = () => [];
+  #storedRollouts: () => readonly StoredRollout[] = () => [];
 
   constructor(firmwareRoot: string, private readonly host: JobBookHost) {
     this.file = path.join(firmwareRoot, 'jobs.json');
@@ -178,7 +178,7 @@ export class JobBook {
 
   /** Load jobs.json and reconcile what a crash or restart left in the middle; saving starts. */
   load(rollouts: () => readonly StoredRollout[]): JobsFile {
-    this.#rollouts = rollouts;
+    this.#storedRollouts = rollouts;
     const now = this.host.now();
     const loaded = loadJobsFile(this.file, now, {readonly: this.host.readonly});
     if (loaded.problem) this.host.notice('error', loaded.problem);
@@ -235,6 +235,6 @@ export class JobBook {
   }
 
   #snapshot(): JobsFile {
-    return {nextId: this.#nextId, jobs: [...this.#jobs.values()], rollouts: [...this.#rollouts()], history: Object.fromEntries(this.#history)};
+    return {nextId: this.#nextId, jobs: [...this.#jobs.values()], rollouts: [...this.#storedRollouts()], history: Object.fromEntries(this.#history)};
   }
 }
