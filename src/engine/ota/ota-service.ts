@@ -1,18 +1,17 @@
 import type {IPublishPacket} from 'mqtt';
 import type {FirmwareRecord} from '../firmware/store.js';
-import type {DeviceRecord} from '../inventory/inventory.js';
 import type {Log} from '../log.js';
-import {cannotCancel, cannotRetry, describeJob, isFinal, TRANSFER_STATES, type Job} from './job.js';
+import {cannotCancel, cannotRetry, type Job} from './job.js';
 import {OtaEvents} from './event-publisher.js';
 import {JobBook} from './job-book.js';
+import {JobRunner} from './job-runner.js';
 import type {Clock, DeviceInventory, FirmwareLookup, MqttPublisher, NoticeSink, OtaSettings} from './ports.js';
-import {parsePushStatus} from './push-status.js';
 import {PushTransport} from './push-transport.js';
 import {PullTransport} from './pull-transport.js';
 import type {PullJobs} from './pull-endpoint.js';
 import {createJobs, retryJob, type CreateJobsRequest, type CreateJobsResult, type RequestEnv} from './requests.js';
 import {RolloutBook} from './rollout-book.js';
-import {finish, listensForStatus, step, type FinalState, type Step, type StepContext, type StepEvent, type TickView} from './step.js';
+import {finish} from './step.js';
 import {DEFAULT_TIMINGS, type HistoryEntry, type OtaTimings, type Rollout} from './types.js';
 
 /** What the OTA queue is given by engine.ts. */
@@ -30,8 +29,6 @@ export interface OtaDeps {
   jobsChanged(): void;
 }
 
-/** a tick yields to the HTTP server and the MQTT client after this long (ms), and goes on right after */
-const TICK_SLICE_MS = 20;
 const READONLY = 'read-only mode (--readonly)';
 
 /**
@@ -40,8 +37,9 @@ const READONLY = 'read-only mode (--readonly)';
  * with a reason; a job is done only when the device came back running the target version.
  *
  * A thin front: the job book keeps jobs and history (job-book.ts), `step` decides what happens to a
- * job (step.ts), the rollout book holds jobs back and stops rollouts (rollout-book.ts), and the push
- * and pull transports deliver (push-transport.ts, pull-transport.ts). Here the effects are carried out.
+ * job (step.ts), the runner gathers what each job's step needs and carries out its effects
+ * (job-runner.ts), the rollout book holds jobs back and stops rollouts (rollout-book.ts), and the push
+ * and pull transports deliver (push-transport.ts, pull-transport.ts).
  */
 export class OtaService {
   readonly name = 'ota queue';
@@ -53,14 +51,8 @@ export class OtaService {
   readonly #events: OtaEvents;
   readonly #push: PushTransport;
   readonly #pull: PullTransport;
+  readonly #runner: JobRunner;
   #timer: NodeJS.Timeout | null = null;
-  #started = false;
-  #ticking = false;
-  #scheduled = false;
-  /** the ids a tick still has to look at (a long queue is gone through in slices), and the transfer slots free for them */
-  #pass: string[] | null = null;
-  #passAt = 0;
-  #passSlots = 0;
 
   constructor(deps: OtaDeps) {
     this.#deps = deps;
@@ -73,13 +65,17 @@ export class OtaService {
       now,
       jobs: () => this.#jobs.values(),
       job: id => this.#jobs.get(id),
-      cancelJob: (job, note) => this.#carry(finish(job, 'cancelled', note, now())),
+      cancelJob: (job, note) => this.#runner.carry(finish(job, 'cancelled', note, now())),
       notice,
       changed: () => this.#jobs.changed(),
       publish: (id, payload) => this.#events.rollout(id, payload),
     });
     this.#push = new PushTransport(deps.mqtt, deps.firmware, deps.settings);
-    this.#pull = new PullTransport(deps.mqtt, {activeJobFor: key => this.activeJobFor(key), apply: (id, event) => this.#apply(id, event)});
+    this.#pull = new PullTransport(deps.mqtt, {activeJobFor: key => this.activeJobFor(key), apply: (id, event) => this.#runner.apply(id, event)});
+    this.#runner = new JobRunner({
+      jobs: this.#jobs, rollouts: this.#rollouts, events: this.#events, push: this.#push, pull: this.#pull, devices: deps.devices, firmware: deps.firmware,
+      settings: deps.settings, clock: deps.clock, notices: deps.notices, log: deps.log, otaUrl: () => deps.otaUrl(), timings: () => this.timings,
+    });
   }
 
   get file(): string {
@@ -98,14 +94,14 @@ export class OtaService {
   async start(): Promise<void> {
     const data = this.#jobs.load(() => this.#rollouts.list());
     this.#rollouts.restore(data.rollouts, data.jobs);
-    this.#started = true;
+    this.#runner.started = true;
     this.#timer = setInterval(() => this.tick(), 1000);
     this.#timer.unref();
     this.schedule();
   }
 
   async stop(): Promise<void> {
-    this.#started = false;
+    this.#runner.started = false;
     if (this.#timer) clearInterval(this.#timer);
     this.#rollouts.flush();
     await this.#jobs.close();
@@ -175,7 +171,7 @@ export class OtaService {
   cancel(id: string): {ok: boolean; message: string} {
     const refusal = this.cancelRefusal(id);
     if (refusal) return {ok: false, message: refusal};
-    this.#apply(id, {kind: 'end', state: 'cancelled', note: 'cancelled by the user'});
+    this.#runner.apply(id, {kind: 'end', state: 'cancelled', note: 'cancelled by the user'});
     return {ok: true, message: `cancelled ${id}`};
   }
 
@@ -228,20 +224,11 @@ export class OtaService {
     return refusal ? {ok: false, message: refusal} : this.#rollouts.dismiss(id);
   }
 
-  // ---- what happens: MQTT statuses, the clock, the scheduler --------------------------------------
+  // ---- what happens: MQTT statuses, the clock, the scheduler (job-runner.ts) ------------------------
 
   /** A message on homie-ota's MQTT connection: an OTA status of a pushed job is its answer. */
   statusMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
-    const deviceKey = this.#push.statusDevice(topic, packet.retain);
-    if (deviceKey === null) return;
-    const job = this.activeJobFor(deviceKey);
-    if (!job || !listensForStatus(job)) return;
-    const status = parsePushStatus(payload.toString('utf8'));
-    if (!status) {
-      this.log.debug(() => `${deviceKey}: unreadable OTA status`);
-      return;
-    }
-    this.#carry(step(job, {kind: 'status', status}, this.#context()));
+    this.#runner.statusMessage(topic, payload, packet.retain);
   }
 
   /** The wall clock jumped by `delta`: the open jobs' waits move with it. */
@@ -252,139 +239,11 @@ export class OtaService {
 
   /** Run tick() soon (coalesces bursts of inventory changes). */
   schedule(): void {
-    if (this.#scheduled || !this.#started) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.tick();
-    });
+    this.#runner.schedule();
   }
 
-  /**
-   * Start what can start, notice devices coming back, enforce timeouts. A long queue is gone through
-   * in slices of TICK_SLICE_MS, the next one right after pending I/O, so thousands of timeouts firing
-   * at once never keep the HTTP server from answering.
-   */
+  /** Start what can start, notice devices coming back, enforce timeouts. */
   tick(): void {
-    if (!this.#started || this.#ticking) return;
-    this.#ticking = true;
-    try {
-      const ctx = this.#context();
-      // a failure since the last tick stops its rollout before anything else of it can start
-      this.#rollouts.check(ctx.now);
-      if (!this.#pass) {
-        // counted once per pass, not per slice (that was a walk over every job 50 times a second);
-        // a slot freed during the pass is used by the next one
-        this.#pass = this.#jobs.ids();
-        this.#passSlots = this.concurrency - this.#jobs.list().filter(j => TRANSFER_STATES.has(j.state)).length;
-      }
-      const pass = this.#pass;
-      const until = performance.now() + TICK_SLICE_MS;
-      while (this.#passAt < pass.length) {
-        if (this.#passAt % 64 === 63 && performance.now() > until) break;
-        const job = this.#jobs.get(pass[this.#passAt++]!);
-        if (!job || isFinal(job)) continue;
-        const result = step(job, {kind: 'tick', view: this.#view(job)}, ctx);
-        if (result.effects.some(e => e.type === 'send')) this.#passSlots--;
-        this.#carry(result);
-      }
-      const more = this.#passAt < pass.length;
-      if (!more) {
-        this.#pass = null;
-        this.#passAt = 0;
-        this.#jobs.trimIfDue();
-      }
-      this.#rollouts.check(ctx.now);
-      this.#rollouts.flush();
-      if (more) setImmediate(() => this.tick());
-    } finally {
-      this.#ticking = false;
-    }
-  }
-
-  #view(job: Job): TickView {
-    const waiting = job.state === 'queued' || job.state === 'waiting';
-    return {
-      device: this.#deps.devices.get(job.deviceKey),
-      firmware: waiting ? this.#deps.firmware.find(job.firmware.name, job.firmware.version) : undefined,
-      inventoryLoaded: this.#deps.devices.discoveryStatus.completedAt !== undefined,
-      slots: this.#passSlots,
-      gate: waiting ? this.#rollouts.gate(job) : null,
-      readonly: this.#deps.settings.readonly,
-      reconnectedSinceSend: job.state === 'flashing' && this.#push.reconnectedSince(job.id),
-    };
-  }
-
-  #context(): StepContext {
-    const deps = this.#deps;
-    return {
-      now: deps.clock.now(),
-      timings: this.timings,
-      concurrency: this.concurrency,
-      get otaUrl() {
-        return deps.otaUrl();
-      },
-    };
-  }
-
-  // ---- carrying out -----------------------------------------------------------------------------
-
-  /** Carry an event to an open job. */
-  #apply(jobId: string, event: StepEvent): void {
-    const job = this.#jobs.get(jobId);
-    if (job && !isFinal(job)) this.#carry(step(job, event, this.#context()));
-  }
-
-  #carry({job, effects}: Step): void {
-    for (const effect of effects) {
-      switch (effect.type) {
-        case 'update':
-          this.#jobs.set(job);
-          if (effect.announce) {
-            this.log.info(describeJob(job));
-            this.#rollouts.touched(job);
-          }
-          this.#events.job(job, effect.announce);
-          this.#jobs.changed();
-          break;
-        case 'finished':
-          this.#ended(job, effect.state, effect.note);
-          break;
-        case 'notice':
-          this.#deps.notices.notice('ota', effect.level, effect.text);
-          break;
-        case 'log':
-          this.log.info(effect.text);
-          break;
-        case 'send':
-          void this.#send(job, effect.device, effect.firmware);
-          break;
-      }
-    }
-  }
-
-  #ended(job: Job, state: FinalState, note: string): void {
-    this.#rollouts.tally(job, state, 1);
-    this.#pull.forget(job.id);
-    this.#push.forget(job.id);
-    this.#jobs.record(job, state, note);
-    this.#jobs.finished();
-  }
-
-  async #send(job: Job, device: DeviceRecord, firmware: FirmwareRecord): Promise<void> {
-    // write-ahead: jobs.json says "sending" before anything leaves, so that after a crash the job is
-    // watched (what does the device run now?) and never pushed a second time blindly
-    await this.#jobs.saveNow().catch(() => {});
-    if (!this.#started || this.#jobs.get(job.id)?.state !== 'sending') return;
-    this.#push.sending(job.id);
-    let published: boolean;
-    if (job.method === 'mqtt-push') {
-      const sent = await this.#push.send(device, firmware);
-      if ('error' in sent) return this.#apply(job.id, {kind: 'end', state: 'failed', note: sent.error});
-      published = sent.published;
-    } else {
-      published = await this.#pull.send(job, device, firmware);
-    }
-    this.#apply(job.id, {kind: 'published', ok: published});
+    this.#runner.tick();
   }
 }

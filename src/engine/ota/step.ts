@@ -8,7 +8,7 @@ import type {OtaTimings} from './types.js';
 /**
  * The life of one job as a pure function: (job, what happened, what homie-ota sees now) → the next
  * job and the effects to carry out. Nothing here reads a clock, a file or a socket; the OTA queue
- * (ota-service.ts) gathers the view, calls `step` and carries out the effects in order.
+ * (job-runner.ts) gathers the view, calls `step` and carries out the effects in order.
  */
 
 export type FinalState = 'done' | 'failed' | 'cancelled' | 'skipped';
