@@ -79,7 +79,12 @@ describe('the clock jumping an hour forward and back', () => {
       otaHttpUrl: `http://127.0.0.1:${e.http.boundPort}${e.config.http.endpoint}`,
     });
     await fleet.waitAllAdvertised(10_000);
-    for (const d of fleet.devices) await until(() => e.inventory.get(d.key)?.fw.version && e.inventory.discoveryStatus.completedAt, `${d.key} listed`, 10_000);
+    // listed with what an update needs: the version, and (homie-esp8266 2.x/3.x) $implementation/ota/enabled
+    const updatable = (key: string): boolean => {
+      const device = e.inventory.get(key);
+      return Boolean(device?.fw.version && (device.homie.startsWith('1') || device.otaEnabled !== undefined));
+    };
+    for (const d of fleet.devices) await until(() => updatable(d.key) && e.inventory.discoveryStatus.completedAt, `${d.key} listed`, 10_000);
     const created = e.ota.create({deviceKeys: fleet.devices.map(d => d.key), firmware: {name: 'relay', version: '1.1.0'}});
     expect(created.jobs).toHaveLength(4);
     await until(() => e.ota.list().filter(j => j.state === 'flashing').length >= 2, 'transfers under way', 10_000);
