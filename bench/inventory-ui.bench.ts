@@ -18,7 +18,7 @@ import type {BenchResult} from './run.js';
 import {percentile} from './lib/stats.js';
 import {createEngine} from '../src/engine/create-engine.js';
 import type {Engine} from '../src/engine/engine.js';
-import {createDashboardStore} from '../src/store/dashboard-store.js';
+import {createEngineSource} from '../src/store/engine-source.js';
 import {MAX_FPS} from '../src/ui/run-ui.js';
 import {PacedInput} from '../src/ui/input/paced-input.js';
 import {findMosquitto, startMosquitto} from '../test/helpers/mosquitto.js';
@@ -101,11 +101,11 @@ let ui: Ui;
 const inkTimes: number[] = [];
 
 function mount(engine: Engine, stdout: FakeStdout, stdin: FakeStdin | PacedInput, options: Record<string, unknown>) {
-  const store = createDashboardStore(engine);
+  const {store, actions} = createEngineSource(engine);
   const {React, render, App, PersistentStateProvider, Providers} = ui;
   const app = React.createElement(PersistentStateProvider, {children: React.createElement(App)});
   const instance = render(
-    React.createElement(Providers, {store, engine, children: app}),
+    React.createElement(Providers, {store, actions, children: app}),
     {stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, exitOnCtrlC: false, patchConsole: false,
       onRender: ({renderTime}: {renderTime: number}) => inkTimes.push(renderTime), ...options},
   );

@@ -115,9 +115,9 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const [{runUi}, {createDashboardStore}] = await dashboardModules!;
-  const store = createDashboardStore(running);
-  const ui = runUi(running, store);
+  const [{runUi}, {createEngineSource}] = await dashboardModules!;
+  const {store, actions} = createEngineSource(running);
+  const ui = runUi({store, actions, console: running.logger.child('console')});
   shutdown.add('dashboard', () => {
     ui.close();
     store.dispose();
@@ -140,7 +140,7 @@ async function loadDashboard(engine: ReturnType<typeof createEngine>) {
   // before Ink loads: its text caches would otherwise grow for as long as the dashboard runs
   const {boundInkCaches} = await import('./ui/bound-ink-caches.js');
   if (!boundInkCaches()) engine.log.debug('Node without module.register: Ink\'s text caches are not bounded');
-  return Promise.all([import('./ui/run-ui.js'), import('./store/dashboard-store.js')]);
+  return Promise.all([import('./ui/run-ui.js'), import('./store/engine-source.js')]);
 }
 
 async function prepareDemo(count: string | undefined) {

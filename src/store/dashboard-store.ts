@@ -1,11 +1,39 @@
-import type {Engine} from '../engine/engine.js';
 import type {Notice} from '../engine/events.js';
+import type {HistoryEntry} from '../engine/ota/types.js';
+import type {Job} from '../engine/ota/job.js';
 import type {LogEntry} from '../engine/log.js';
 import type {MqttStatus} from '../engine/mqtt/connection.js';
-import {createCoalescingStore, type CoalescingStore} from './create-store.js';
-import {buildInventorySlice, type InventorySlice} from './inventory-slice.js';
-import {buildFirmwareSlice, type FirmwareSlice} from './firmware-slice.js';
-import {buildJobsSlice, type JobsSlice} from './jobs-slice.js';
+import type {DeviceDetail} from '../engine/inventory/types.js';
+import type {CoalescingStore} from './create-store.js';
+import type {InventorySlice} from './inventory-slice.js';
+import type {FirmwareSlice} from './firmware-slice.js';
+import type {JobsSlice} from './jobs-slice.js';
+
+/** The settings the views mention (where to drop firmware, how many transfers at once, …). */
+export interface DashboardSettings {
+  /** the firmware folder */
+  readonly firmwareRoot: string;
+  /** OTA_CONCURRENCY: transfers at once */
+  readonly concurrency: number;
+  /** the MQTT prefixes devices are looked for under */
+  readonly prefixes: readonly string[];
+  /** a demo: its devices and folder go when it ends */
+  readonly demo: boolean;
+}
+
+/**
+ * The device whose detail is open (asked for with `focusDevice`): the detail of one device is built
+ * only while someone looks at it, not for every device on every change.
+ */
+export interface DeviceFocus {
+  readonly key: string;
+  /** every attribute, node and property; undefined once the device is gone */
+  readonly detail: DeviceDetail | undefined;
+  /** its job that has not finished, if any */
+  readonly activeJob: Job | undefined;
+  /** its finished updates, newest first */
+  readonly history: readonly HistoryEntry[];
+}
 
 /** Everything the dashboard draws, as plain immutable data. */
 export interface DashboardSnapshot {
@@ -17,6 +45,7 @@ export interface DashboardSnapshot {
   readonly otaUrl: string;
   readonly embeddedBroker: {readonly port: number; readonly clients: number} | null;
   readonly readonly: boolean;
+  readonly settings: DashboardSettings;
   /** newest last, bounded */
   readonly log: readonly LogEntry[];
   /** errors the user should notice at once (log file unwritable, …) */
@@ -25,65 +54,17 @@ export interface DashboardSnapshot {
   readonly devices: InventorySlice;
   readonly firmware: FirmwareSlice;
   readonly jobs: JobsSlice;
+  /** the device asked for with `focusDevice`, null when none is */
+  readonly focus: DeviceFocus | null;
 }
 
-export type DashboardStore = CoalescingStore<DashboardSnapshot>;
-
-/** Wire a coalescing store to the engine: events only mark it dirty; a timer rebuilds the snapshot. */
-export function createDashboardStore(engine: Engine, options: {intervalMs?: number} = {}): DashboardStore {
-  let revision = 0;
-  let logVersion = -1;
-  let lastNotice: Notice | null = null;
-  let dirtyLog = true;
-
-  const store = createCoalescingStore<DashboardSnapshot>(previous => {
-    const now = engine.now();
-    const lastSeq = engine.logger.recent().at(-1)?.seq ?? 0;
-    const log = previous && !dirtyLog && lastSeq === logVersion ? previous.log : engine.logger.recent().slice();
-    logVersion = lastSeq;
-    dirtyLog = false;
-    const problems = [engine.logger.fileError].filter((p): p is string => Boolean(p));
-    return {
-      revision: ++revision,
-      now,
-      mqtt: engine.mqttStatus,
-      otaUrl: engine.otaUrl,
-      embeddedBroker: engine.broker ? {port: engine.broker.boundPort, clients: engine.broker.clients} : null,
-      readonly: engine.readonly,
-      log,
-      problems,
-      lastNotice,
-      devices: buildInventorySlice(engine, previous?.devices),
-      firmware: buildFirmwareSlice(engine, previous?.firmware),
-      jobs: buildJobsSlice(engine, previous?.jobs, now),
-    };
-  }, options.intervalMs ?? 100);
-
-  const offs = [
-    engine.logger.onEntry(() => {
-      dirtyLog = true;
-      store.markDirty();
-    }),
-    engine.bus.on('mqtt', () => store.markDirty()),
-    engine.bus.on('inventory', () => store.markDirty()),
-    engine.bus.on('firmware', () => store.markDirty()),
-    engine.bus.on('jobs', () => store.markDirty()),
-    engine.bus.on('notice', notice => {
-      lastNotice = notice;
-      store.markDirty();
-    }),
-  ];
-  // clocks (uptime, "since 12 s") move once a second, not per message
-  const tick = setInterval(() => store.markDirty(), 1000);
-  tick.unref();
-
-  const dispose = store.dispose;
-  return {
-    ...store,
-    dispose() {
-      clearInterval(tick);
-      for (const off of offs) off();
-      dispose();
-    },
-  };
+/**
+ * The dashboard's only read path: snapshots rebuilt at most every interval however many events come
+ * (CoalescingStore), whether fed by the engine in this process (engine-source.ts) or by hand.
+ */
+export interface DashboardStore extends CoalescingStore<DashboardSnapshot> {
+  /** include this device's detail and OTA history in the snapshots (null: none); takes effect at once */
+  focusDevice(key: string | null): void;
+  /** the clock the snapshots are taken by (ms) */
+  now(): number;
 }

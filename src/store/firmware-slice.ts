@@ -1,4 +1,3 @@
-import type {Engine} from '../engine/engine.js';
 import type {DropStatus, FirmwareRecord, Outcome} from '../engine/firmware/store.js';
 import type {DeviceRecord} from '../engine/inventory/inventory.js';
 
@@ -9,6 +8,10 @@ export interface FirmwareRow {
   readonly devices: number;
   /** the first (newest) row of its name: the view prints the name only there */
   readonly firstOfName: boolean;
+  /** where the file is */
+  readonly path: string;
+  /** why D cannot delete it now (read-only, a job uses it), or null */
+  readonly deleteRefusal: string | null;
 }
 
 /** What the Firmware view needs from the store. */
@@ -57,13 +60,37 @@ function sameDrops(a: readonly DropStatus[], b: readonly DropStatus[]): boolean 
   return a.length === b.length && a.every((d, i) => d.file === b[i]!.file && d.size === b[i]!.size && d.state === b[i]!.state && d.detail === b[i]!.detail);
 }
 
-export function buildFirmwareSlice(engine: Engine, previous: FirmwareSlice | undefined): FirmwareSlice {
+/** What the slice reads from the engine. */
+export interface FirmwareSource {
+  readonly firmware: {
+    list(): readonly FirmwareRecord[];
+    drops(): DropStatus[];
+    outcomes(): readonly Outcome[];
+    readonly root: string;
+    pathOf(record: FirmwareRecord): string;
+    deleteRefusal(record: FirmwareRecord): string | null;
+  };
+  readonly inventory: {list(): readonly DeviceRecord[]};
+  readonly otaUrl: string;
+  readonly readonly: boolean;
+  readonly config: {readonly watch: boolean};
+}
+
+/** What the delete refusals of a slice were asked with: they are asked again when one of these changes. */
+const refusalsAsked = new WeakMap<FirmwareSlice, {records: readonly FirmwareRecord[]; jobsRevision: number}>();
+
+/** `jobsRevision`: rises when jobs change (a job that uses a file keeps it from being deleted). */
+export function buildFirmwareSlice(engine: FirmwareSource, previous: FirmwareSlice | undefined, jobsRevision = 0): FirmwareSlice {
   const records = engine.firmware.list();
   const counts = deviceCounts(engine.inventory.list());
+  const asked = previous ? refusalsAsked.get(previous) : undefined;
+  const known = asked?.records === records && asked.jobsRevision === jobsRevision ? previous?.rows : undefined;
   const rows: FirmwareRow[] = records.map((record, i) => ({
     record,
     devices: counts.get(key(record.name, record.version)) ?? 0,
     firstOfName: i === 0 || records[i - 1]!.name !== record.name,
+    path: engine.firmware.pathOf(record),
+    deleteRefusal: known ? known[i]!.deleteRefusal : engine.firmware.deleteRefusal(record),
   }));
   const drops = engine.firmware.drops();
   const outcomes = engine.firmware.outcomes();
@@ -76,14 +103,15 @@ export function buildFirmwareSlice(engine: Engine, previous: FirmwareSlice | und
   if (
     previous
     && previous.rows.length === rows.length
-    && previous.rows.every((row, i) => row.record === rows[i]!.record && row.devices === rows[i]!.devices)
+    && previous.rows.every((row, i) => row.record === rows[i]!.record && row.devices === rows[i]!.devices && row.deleteRefusal === rows[i]!.deleteRefusal)
     && sameDrops(previous.drops, drops)
     && previous.outcomes === outcomes
     && previous.uploadUrl === uploadUrl
   ) {
+    refusalsAsked.set(previous, {records, jobsRevision});
     return previous;
   }
-  return {
+  const slice: FirmwareSlice = {
     total: records.length,
     names: new Set(records.map(r => r.name)).size,
     rows,
@@ -93,4 +121,11 @@ export function buildFirmwareSlice(engine: Engine, previous: FirmwareSlice | und
     watching: engine.config.watch,
     uploadUrl,
   };
+  refusalsAsked.set(slice, {records, jobsRevision});
+  return slice;
+}
+
+/** The keys of the devices that run this firmware (by their $fw/name and $fw/version). */
+export function devicesRunning(devices: readonly DeviceRecord[], firmware: {readonly name: string; readonly version: string}): string[] {
+  return devices.filter(d => d.fw?.name === firmware.name && d.fw?.version === firmware.version).map(d => d.key);
 }

@@ -1,4 +1,3 @@
-import type {Engine} from '../engine/engine.js';
 import {isFinal, TRANSFER_STATES, type Job} from '../engine/ota/job.js';
 import {isEnded, openByRollout, tallyOf, type RolloutTally} from '../engine/ota/rollout-counts.js';
 import type {Rollout} from '../engine/ota/types.js';
@@ -41,7 +40,13 @@ export interface JobsSlice {
 const NO_TOTALS: JobTotals = {total: 0, done: 0, failed: 0, cancelled: 0, skipped: 0, active: 0, rebooting: 0, verifying: 0, waiting: 0, open: 0};
 const EMPTY: JobsSlice = {revision: -1, jobs: [], rollouts: [], totals: NO_TOTALS, concurrency: 1};
 
-export function buildJobsSlice(engine: Engine, previous: JobsSlice | undefined, now: number): JobsSlice {
+/** What the slice reads: the OTA queue (absent while the engine has none) and OTA_CONCURRENCY. */
+export interface JobsSource {
+  readonly ota?: {readonly revision: number; list(): readonly Job[]; rollouts(): readonly Rollout[]};
+  readonly config: {readonly concurrency: number};
+}
+
+export function buildJobsSlice(engine: JobsSource, previous: JobsSlice | undefined, now: number): JobsSlice {
   const ota = engine.ota;
   if (!ota) return previous ?? EMPTY;
   const same = previous !== undefined && previous.revision === ota.revision;
@@ -53,8 +58,8 @@ export function buildJobsSlice(engine: Engine, previous: JobsSlice | undefined, 
   return {...lists, etaSeconds: queueEta(open, finished, engine.config.concurrency, now), concurrency: engine.config.concurrency};
 }
 
-function listJobs(engine: Engine): JobsSlice {
-  const ota = engine.ota;
+function listJobs(engine: JobsSource): JobsSlice {
+  const ota = engine.ota!;
   const all = ota.list();
   const open = all.filter(j => !isFinal(j));
   const finished = all.filter(isFinal).sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0));

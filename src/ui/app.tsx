@@ -5,10 +5,9 @@ import {headerLines} from './components/header-lines.js';
 import {Footer, type FooterMessage} from './components/footer.js';
 import {HelpOverlay} from './components/help-overlay.js';
 import {Confirm} from './components/confirm.js';
-import {isFinal} from '../engine/ota/job.js';
 import {PanelErrorBoundary} from './components/error-boundary.js';
-import {useEngine, useSnapshot} from './context.js';
-import {KeyboardProvider, useKeyboardState, useKeyLayer} from './keyboard.js';
+import {useSnapshot, useStore} from './context.js';
+import {KeyboardProvider, useKeyboardState} from './keyboard.js';
 import {hintsFor, type Command, type Scope} from './keymap.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {LogView} from './views/log/log-view.js';
@@ -45,7 +44,7 @@ export const VIEWS: readonly ViewSpec[] = [
 export const FOOTER_LINES = 2;
 
 export function App({initialView = 'devices', onQuit}: {readonly initialView?: ViewId; readonly onQuit?: () => void}) {
-  const engine = useEngine();
+  const store = useStore();
   const {exit} = useApp();
   const [view, setView] = useState<ViewId>(initialView);
   const [help, setHelp] = useState(false);
@@ -65,11 +64,13 @@ export function App({initialView = 'devices', onQuit}: {readonly initialView?: V
     switch (command) {
       case 'app.quit': {
         // quitting stops the OTA queue: say so when updates are still open (Ctrl+C quits at once)
-        const open = engine.ota.list().filter(j => !isFinal(j));
-        if (open.length === 0) quitNow();
+        // the newest state, not the last frame's: a job queued a moment ago counts
+        store.flush();
+        const {open, waiting} = store.getSnapshot().jobs.totals;
+        if (open === 0) quitNow();
         else {
-          const moving = open.filter(j => j.state !== 'queued' && j.state !== 'waiting').length;
-          setAskQuit(`${open.length} update${open.length === 1 ? ' is' : 's are'} open${moving ? ` (${moving} in progress)` : ''}. Quit homie-ota?`);
+          const moving = open - waiting;
+          setAskQuit(`${open} update${open === 1 ? ' is' : 's are'} open${moving ? ` (${moving} in progress)` : ''}. Quit homie-ota?`);
         }
         return true;
       }
@@ -82,16 +83,16 @@ export function App({initialView = 'devices', onQuit}: {readonly initialView?: V
       case 'view.prev': step(-1); return true;
       default: return false;
     }
-  }, [engine, quitNow]);
+  }, [store, quitNow]);
 
   const say = useCallback((text: string, tone: FooterMessage['tone'] = 'warn') => {
-    const now = engine.now();
+    const now = store.now();
     setFlash({text, tone, time: now, until: now + 5000});
-  }, [engine]);
+  }, [store]);
   const onRefused = useCallback(() => say('read-only mode (--readonly): actions that change devices or firmware are off'), [say]);
 
   return (
-    <KeyboardProvider readonly={engine.readonly} onGlobal={onGlobal} onRefused={onRefused} onInterrupt={quitNow}>
+    <KeyboardProvider readonly={store.getSnapshot().readonly} onGlobal={onGlobal} onRefused={onRefused} onInterrupt={quitNow}>
       <NavigationContext.Provider value={setView}>
         <SayContext.Provider value={say}>
           <Dashboard view={view} help={help} closeHelp={() => setHelp(false)} flash={flash} askQuit={askQuit} onQuitAnswer={yes => (yes ? quitNow() : setAskQuit(null))} />
@@ -110,7 +111,6 @@ function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
   readonly onQuitAnswer: (yes: boolean) => void;
 }) {
   const snapshot = useSnapshot();
-  const engine = useEngine();
   const {columns, rows} = useTerminalSize();
   const {activeScopes, modalOpen} = useKeyboardState();
   const status = headerLines(snapshot, columns);
@@ -137,7 +137,7 @@ function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
         {askQuit ? (
           <Confirm
             question={askQuit}
-            detail={engine.config.demo
+            detail={snapshot.settings.demo
               ? 'The demo ends here: its devices stop and its folder is deleted; nothing resumes.'
               : 'Waiting updates resume when homie-ota starts again; a transfer in progress finishes on the device and is checked after the restart.'}
             width={columns}
@@ -173,9 +173,4 @@ function footerMessage(snapshot: DashboardSnapshot, flash: Flash | null): Footer
   if (notice) return {text: notice.text, tone: notice.level};
   if (snapshot.problems.length > 0) return {text: snapshot.problems[0]!, tone: 'error'};
   return null;
-}
-
-/** Lets a view ask for nothing but still take part in keyboard routing (used by simple views). */
-export function useNoKeys(scopes: readonly Scope[], isActive: boolean): void {
-  useKeyLayer({scopes, onKey: () => false}, isActive);
 }

@@ -1,30 +1,37 @@
 import React, {createContext, useContext, useSyncExternalStore} from 'react';
 import type {DashboardSnapshot, DashboardStore} from '../store/dashboard-store.js';
-import type {Engine} from '../engine/engine.js';
+import type {DashboardActions} from '../store/actions.js';
 
 const StoreContext = createContext<DashboardStore | null>(null);
-const EngineContext = createContext<Engine | null>(null);
+const ActionsContext = createContext<DashboardActions | null>(null);
 
-export function Providers({store, engine, children}: {readonly store: DashboardStore; readonly engine: Engine; readonly children: React.ReactNode}) {
+/** What the views read (the store) and the one way they change anything (the actions). */
+export function Providers({store, actions, children}: {readonly store: DashboardStore; readonly actions: DashboardActions; readonly children: React.ReactNode}) {
   return (
-    <EngineContext.Provider value={engine}>
+    <ActionsContext.Provider value={actions}>
       <StoreContext.Provider value={store}>{children}</StoreContext.Provider>
-    </EngineContext.Provider>
+    </ActionsContext.Provider>
   );
+}
+
+/** The store itself: for its clock and to ask for a device's detail (views read data through useSnapshot). */
+export function useStore(): DashboardStore {
+  const store = useContext(StoreContext);
+  if (!store) throw new Error('useStore must be used within <Providers>');
+  return store;
 }
 
 /** The current dashboard snapshot (re-renders at most at the store's flush rate). */
 export function useSnapshot(): DashboardSnapshot {
-  const store = useContext(StoreContext);
-  if (!store) throw new Error('useSnapshot must be used within <Providers>');
+  const store = useStore();
   return useSyncExternalStore(store.subscribe, store.getSnapshot);
 }
 
-/** The engine, for actions (forget a device, start a job). Views never reach MQTT or HTTP directly. */
-export function useEngine(): Engine {
-  const engine = useContext(EngineContext);
-  if (!engine) throw new Error('useEngine must be used within <Providers>');
-  return engine;
+/** The actions (forget a device, start a job, …). Views never reach the engine, MQTT or HTTP directly. */
+export function useActions(): DashboardActions {
+  const actions = useContext(ActionsContext);
+  if (!actions) throw new Error('useActions must be used within <Providers>');
+  return actions;
 }
 
 const PersistentStateContext = createContext<Map<string, unknown> | null>(null);

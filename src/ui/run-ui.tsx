@@ -1,7 +1,7 @@
 import React from 'react';
 import {render, type Instance} from 'ink';
-import type {Engine} from '../engine/engine.js';
 import type {DashboardStore} from '../store/dashboard-store.js';
+import type {DashboardActions} from '../store/actions.js';
 import {App, type ViewId} from './app.js';
 import {PersistentStateProvider, Providers} from './context.js';
 import {PacedInput, type InputSource} from './input/paced-input.js';
@@ -20,9 +20,9 @@ export const MAX_FPS = 60;
  * The terminal as the dashboard reads it: keys reach Ink one at a time, each after the render the
  * previous one caused (typed ahead, pasted); keys dropped from an overlong queue are reported.
  */
-export function pacedStdin(engine: Engine, source: InputSource): PacedInput {
+export function pacedStdin(actions: Pick<DashboardActions, 'notice'>, source: InputSource): PacedInput {
   return new PacedInput(source, {
-    onDropped: (count, max) => engine.notice('ui', 'warn', `${count} typed-ahead key${count === 1 ? ' was' : 's were'} dropped: at most ${max} keys wait their turn; type or paste less at once`),
+    onDropped: (count, max) => void actions.notice('ui', 'warn', `${count} typed-ahead key${count === 1 ? ' was' : 's were'} dropped: at most ${max} keys wait their turn; type or paste less at once`),
   });
 }
 
@@ -34,13 +34,32 @@ export interface UiHandle {
   close(): void;
 }
 
+/** Where console output goes while the dashboard owns the terminal. */
+export interface ConsoleSink {
+  debug(text: string): void;
+  info(text: string): void;
+  warn(text: string): void;
+  error(text: string): void;
+}
+
+export interface UiOptions {
+  readonly store: DashboardStore;
+  readonly actions: DashboardActions;
+  /** homie-ota's log, for console output */
+  readonly console: ConsoleSink;
+  readonly initialView?: ViewId;
+  readonly stdout?: NodeJS.WriteStream;
+  readonly stdin?: NodeJS.ReadStream;
+}
+
 /**
  * Draw the dashboard on the alternate screen, so the user's shell and scrollback come back untouched
- * on exit. Console output is routed into the engine log: nothing but Ink writes to this terminal.
+ * on exit. Console output is routed into homie-ota's log: nothing but Ink writes to this terminal.
  */
-export function runUi(engine: Engine, store: DashboardStore, options: {initialView?: ViewId; stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream} = {}): UiHandle {
+export function runUi(options: UiOptions): UiHandle {
+  const {store, actions} = options;
   const stdout = options.stdout ?? process.stdout;
-  const consoleLog = engine.logger.child('console');
+  const consoleLog = options.console;
   const original = {log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug};
   const format = (args: unknown[]) => args.map(a => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(' ');
   console.log = (...args: unknown[]) => consoleLog.info(format(args));
@@ -49,10 +68,10 @@ export function runUi(engine: Engine, store: DashboardStore, options: {initialVi
   console.warn = (...args: unknown[]) => consoleLog.warn(format(args));
   console.error = (...args: unknown[]) => consoleLog.error(format(args));
 
-  const stdin = pacedStdin(engine, options.stdin ?? process.stdin);
+  const stdin = pacedStdin(actions, options.stdin ?? process.stdin);
   stdout.write(ENTER_ALT_SCREEN);
   const instance = render(
-    <Providers store={store} engine={engine}>
+    <Providers store={store} actions={actions}>
       <PersistentStateProvider>
         <App initialView={options.initialView} />
       </PersistentStateProvider>

@@ -1,16 +1,20 @@
 import type React from 'react';
 import {EventEmitter} from 'node:events';
 import {render as inkRender} from 'ink';
+import {render as renderStill} from 'ink-testing-library';
 import stripAnsi from 'strip-ansi';
 import {App, type ViewId} from '../../src/ui/app.js';
 import {PersistentStateProvider, Providers} from '../../src/ui/context.js';
 import type {Engine} from '../../src/engine/engine.js';
-import {createDashboardStore, type DashboardStore} from '../../src/store/dashboard-store.js';
+import type {DashboardStore} from '../../src/store/dashboard-store.js';
+import type {DashboardActions} from '../../src/store/actions.js';
+import {createEngineSource} from '../../src/store/engine-source.js';
 import {afterEach, beforeEach} from 'vitest';
 import {tempDir} from './tmp.js';
 import {waitFor} from './wait-for.js';
 import {flushRest, tokenize} from '../../src/ui/input/key-tokens.js';
 import {pacedStdin} from '../../src/ui/run-ui.js';
+import {cellWidth} from '../../src/ui/cells.js';
 
 /** Keys as the terminal sends them, one by one. */
 export function splitKeys(data: string): string[] {
@@ -73,7 +77,7 @@ class FakeTerminalInput extends EventEmitter {
  * (each key comes after the render the previous one caused), and tests can wait until every key
  * written has been handled instead of sleeping.
  */
-function renderPaced(tree: React.ReactElement, engine: Engine) {
+function renderPaced(tree: React.ReactElement, actions: DashboardActions) {
   const stdout = Object.assign(new EventEmitter(), {
     columns: 100,
     frames: [] as string[],
@@ -83,7 +87,7 @@ function renderPaced(tree: React.ReactElement, engine: Engine) {
     },
   });
   const terminal = new FakeTerminalInput();
-  const pacer = pacedStdin(engine, terminal);
+  const pacer = pacedStdin(actions, terminal);
   const instance = inkRender(tree, {
     stdout: stdout as unknown as NodeJS.WriteStream,
     stdin: pacer as unknown as NodeJS.ReadStream,
@@ -94,19 +98,38 @@ function renderPaced(tree: React.ReactElement, engine: Engine) {
   return {stdout, stdin: terminal, pacer, lastFrame: () => stdout.frames.at(-1), unmount: () => instance.unmount()};
 }
 
+/** Until the frame is drawn at the chosen size: the rule after the tabs fills their line, the frame is one line short of the terminal. */
+async function drawnAt(frame: () => string, columns: number, rows: number): Promise<void> {
+  const at = (lines: string[]) => lines.length === rows - 1 && cellWidth(lines.find(line => /\b1 Devices\b/.test(line)) ?? '') === columns;
+  await waitFor(() => at(frame().split('\n')), `a frame of ${columns}×${rows}`, 3000, 5).catch(() => {});
+}
+
+export interface RenderOptions {
+  readonly columns?: number;
+  readonly rows?: number;
+  readonly initialView?: ViewId;
+}
+
 /** Render the whole dashboard for an engine (started or not) at a chosen terminal size. */
-export async function renderDashboard(engine: Engine, options: {columns?: number; rows?: number; initialView?: ViewId} = {}): Promise<RenderedDashboard> {
-  const store = createDashboardStore(engine, {intervalMs: 20});
+export function renderDashboard(engine: Engine, options: RenderOptions = {}): Promise<RenderedDashboard> {
+  return renderSource(createEngineSource(engine, {intervalMs: 20}), options);
+}
+
+/**
+ * Render the whole dashboard on a store and actions of any kind (a store fed by hand, no engine), at
+ * a chosen terminal size. Unmounting disposes the store.
+ */
+export async function renderSource({store, actions}: {readonly store: DashboardStore; readonly actions: DashboardActions}, options: RenderOptions = {}): Promise<RenderedDashboard> {
   let exitResolve: () => void = () => {};
   const exited = new Promise<void>(resolve => (exitResolve = resolve));
   const tree = (
-    <Providers store={store} engine={engine}>
+    <Providers store={store} actions={actions}>
       <PersistentStateProvider>
         <App initialView={options.initialView} onQuit={() => exitResolve()} />
       </PersistentStateProvider>
     </Providers>
   );
-  const instance = renderPaced(tree, engine);
+  const instance = renderPaced(tree, actions);
   const stdout = instance.stdout as unknown as NodeJS.WriteStream & {rows?: number; columns: number};
   const resize = (columns: number, rows: number) => {
     Object.defineProperty(stdout, 'columns', {value: columns, configurable: true});
@@ -117,8 +140,8 @@ export async function renderDashboard(engine: Engine, options: {columns?: number
   await waitFor(() => instance.lastFrame(), 'first frame');
   await new Promise(resolve => setTimeout(resolve, 10));
   resize(options.columns ?? 100, options.rows ?? 30);
-  await new Promise(resolve => setTimeout(resolve, 10));
   const frame = () => stripAnsi(instance.lastFrame() ?? '');
+  await drawnAt(frame, options.columns ?? 100, options.rows ?? 30);
   const handled = () => waitFor(() => instance.pacer.idle, 'the dashboard to handle the keys', 10_000, 2);
   return {
     store,
@@ -161,4 +184,32 @@ export function dashboardContext(): {readonly dir: string; engine: Engine | null
     cleanup();
   });
   return context;
+}
+
+/**
+ * One still frame of the dashboard on a store and actions (no keys), rendered by ink-testing-library
+ * at a chosen size; resolves with the frame once it contains `until`.
+ */
+export async function stillFrame(source: {readonly store: DashboardStore; readonly actions: DashboardActions}, until: string | RegExp, options: RenderOptions = {}): Promise<string> {
+  const still = renderStill(
+    <Providers store={source.store} actions={source.actions}>
+      <PersistentStateProvider>
+        <App initialView={options.initialView} />
+      </PersistentStateProvider>
+    </Providers>,
+  );
+  try {
+    await waitFor(() => still.lastFrame(), 'first frame');
+    Object.defineProperty(still.stdout, 'columns', {value: options.columns ?? 100, configurable: true});
+    Object.defineProperty(still.stdout, 'rows', {value: options.rows ?? 30, configurable: true});
+    still.stdout.emit('resize');
+    const frame = () => stripAnsi(still.lastFrame() ?? '');
+    await drawnAt(frame, options.columns ?? 100, options.rows ?? 30);
+    return await waitFor(() => {
+      const f = frame();
+      return (typeof until === 'string' ? f.includes(until) : until.test(f)) ? f : '';
+    }, `a frame showing ${String(until)}; last frame:\n${frame()}`, 3000);
+  } finally {
+    still.unmount();
+  }
 }

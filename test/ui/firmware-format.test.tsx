@@ -3,13 +3,11 @@ import {editLine, type LineState} from '../../src/ui/views/firmware/description-
 import {headerLine, rowLine, tableLayout} from '../../src/ui/views/firmware/format.js';
 import type {FirmwareRow} from '../../src/store/firmware-slice.js';
 import type {FirmwareRecord} from '../../src/engine/firmware/store.js';
+import {firmwareRecord} from '../helpers/snapshots.js';
 
 function row(name: string, version: string, extra: Partial<FirmwareRecord> = {}, firstOfName = true, devices = 0): FirmwareRow {
-  const record: FirmwareRecord = {
-    name, version, file: `${name}-${version}.bin`, size: 420_000, md5: 'abcdef0123456789abcdef0123456789', chip: 'esp8266', gzip: false,
-    description: '', sha256: '0'.repeat(64), flash: '4 MB DIO', markers: true, added: Date.UTC(2025, 0, 5, 10, 0), notes: [], ...extra,
-  };
-  return {record, devices, firstOfName};
+  const record = firmwareRecord(name, version, {added: Date.UTC(2025, 0, 5, 10, 0), ...extra});
+  return {record, devices, firstOfName, path: `/srv/firmwares/${record.file}`, deleteRefusal: null};
 }
 
 describe('the line editor of the description prompt', () => {

@@ -1,8 +1,7 @@
-import {useMemo} from 'react';
+import {useLayoutEffect, useMemo} from 'react';
 import {Box, Text} from 'ink';
-import type {DeviceRecord} from '../../../engine/inventory/types.js';
-import {useEngine} from '../../context.js';
-import {usePersistentState} from '../../context.js';
+import type {DeviceFocus} from '../../../store/dashboard-store.js';
+import {usePersistentState, useStore} from '../../context.js';
 import {moreBelow, useScrollKeys} from '../../hooks/use-scroll-keys.js';
 import {toneColor} from '../../theme.js';
 import {detailLines, type DetailLine} from './detail-lines.js';
@@ -11,9 +10,10 @@ import {otaHistoryLines} from './ota-history.js';
 
 export interface DeviceDetailProps {
   readonly deviceKey: string;
-  /** the device's current record (undefined once it is forgotten) */
-  readonly record: DeviceRecord | undefined;
+  /** the snapshot's focus: this device's detail and OTA history once the store has it */
+  readonly focus: DeviceFocus | null;
   readonly now: number;
+  readonly readonly: boolean;
   readonly height: number;
   readonly width: number;
   readonly isActive: boolean;
@@ -23,17 +23,24 @@ export interface DeviceDetailProps {
 }
 
 /** The detail of one device, live (rebuilt when its record changes), scrolled with the list keys; u updates it. */
-export function DeviceDetailView({deviceKey, record, now, height, width, isActive, onBack, onUpdate}: DeviceDetailProps) {
-  const engine = useEngine();
+export function DeviceDetailView({deviceKey, focus, now, readonly, height, width, isActive, onBack, onUpdate}: DeviceDetailProps) {
+  const store = useStore();
   const [offset, setOffset] = usePersistentState('devices.detailOffset', 0);
-  // the record changes whenever anything about the device does: rebuild then (and once a second for ages)
+  // the store builds this device's detail while it is shown
+  useLayoutEffect(() => {
+    store.focusDevice(deviceKey);
+    return () => store.focusDevice(null);
+  }, [store, deviceKey]);
+  const mine = focus?.key === deviceKey ? focus : null;
+  // the focus changes whenever anything about the device or its jobs does: rebuild then (and once a second for ages)
   const lines = useMemo(() => {
-    const detail = record ? engine.inventory.detail(deviceKey) : undefined;
-    return detail ? screenLines(detailLines(detail, now, otaHistoryLines(engine, deviceKey, now)), width) : null;
-  }, [engine, deviceKey, record, now, width]);
+    if (!mine?.detail) return null;
+    return screenLines(detailLines(mine.detail, now, otaHistoryLines(mine, readonly)), width);
+  }, [mine, now, readonly, width]);
   const budget = Math.max(1, height - 1);
   const at = useScrollKeys({lines: lines?.length ?? 0, budget, offset, setOffset, onBack, isActive,
     more: {scopes: ['device'], onKey: command => (command === 'devices.update' ? (onUpdate(), true) : false)}});
+  if (!mine) return <Box height={height} />;
   if (!lines) {
     return (
       <Box flexDirection="column" height={height}>

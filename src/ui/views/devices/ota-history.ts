@@ -1,4 +1,4 @@
-import type {Engine} from '../../../engine/engine.js';
+import type {DeviceFocus} from '../../../store/dashboard-store.js';
 import {percent} from '../../../engine/ota/job.js';
 import {deliveryMethod} from '../../../engine/ota/plan.js';
 import {humanDuration, printable} from '../../../engine/util/text.js';
@@ -8,21 +8,21 @@ import {dateTime} from '../../time.js';
 /**
  * The device's OTA history in its detail: the job running now (if any), then the finished updates,
  * newest first (from → to, when, how long, result, error); says so when homie-ota cannot update the
- * device at all. Reads state only; called on every redraw.
+ * device at all. `readonly`: --readonly (u does nothing then).
  */
-export function otaHistoryLines(engine: Engine, deviceKey: string, _now: number): DetailLine[] {
+export function otaHistoryLines(focus: DeviceFocus, readonly: boolean): DetailLine[] {
   const lines: DetailLine[] = [];
-  const active = engine.ota.activeJobFor(deviceKey);
+  const active = focus.activeJob;
   if (active) {
     const pct = percent(active);
     const why = active.state === 'waiting' && active.waitingFor ? `: ${active.waitingFor}` : pct !== undefined ? ` ${pct}%` : '';
     lines.push({text: `  now      ${active.id} → ${printable(active.firmware.name)} ${printable(active.firmware.version)}: ${active.state}${printable(why)}`, tone: 'info', hang: 11});
   }
-  const history = engine.ota.historyFor(deviceKey);
-  const device = engine.inventory.get(deviceKey);
+  const history = focus.history;
+  const device = focus.detail;
   const method = device ? deliveryMethod(device) : undefined;
   if (method !== undefined && typeof method !== 'string') lines.push({text: `  homie-ota cannot update this device: ${method.refuse}`, tone: 'warn', hang: 2});
-  else if (history.length === 0 && !active) lines.push({text: `  no updates by homie-ota yet${engine.readonly ? '' : ' (u updates this device)'}`, tone: 'muted'});
+  else if (history.length === 0 && !active) lines.push({text: `  no updates by homie-ota yet${readonly ? '' : ' (u updates this device)'}`, tone: 'muted'});
   for (const h of history) {
     const took = h.durationMs !== undefined ? ` in ${humanDuration(h.durationMs / 1000)}` : '';
     const tone = h.result === 'done' ? 'ok' : h.result === 'failed' ? 'error' : 'muted';

@@ -1,4 +1,3 @@
-import type {Engine} from '../../../engine/engine.js';
 import {printable, truncate} from '../../../engine/util/text.js';
 import type {InventorySlice} from '../../../store/inventory-slice.js';
 import {FILTER_FIELD_NAMES, type DeviceFilter} from '../../../engine/inventory/filter.js';
@@ -38,9 +37,9 @@ export function statusLine(
 }
 
 /** What to say when the table is empty, and what to do about it. */
-export function emptyMessage(engine: Engine, devices: InventorySlice, text: string, invert: boolean, note: string | null = null): string {
+export function emptyMessage(prefixes: readonly string[], devices: InventorySlice, text: string, invert: boolean, note: string | null = null): string {
   if (devices.total > 0) return `No device matches the filter${invert ? ' (inverted)' : ''} "${truncate(printable(text), 40)}"${note ? ` (${note})` : ''}: / changes it, Esc clears it.`;
-  const prefixes = engine.config.mqtt.prefixes.map(p => printable(p)).join(', ');
-  if (devices.discovery.phase === 'offline') return `No devices known yet, and the broker is not connected (see the header). Devices under ${prefixes} appear once it is.`;
-  return `No devices yet under ${prefixes}. Devices appear as soon as they publish $state, $online or $homie; wrong prefix? set MQTT_SENSOR_PREFIX or --prefix.`;
+  const under = prefixes.map(p => printable(p)).join(', ');
+  if (devices.discovery.phase === 'offline') return `No devices known yet, and the broker is not connected (see the header). Devices under ${under} appear once it is.`;
+  return `No devices yet under ${under}. Devices appear as soon as they publish $state, $online or $homie; wrong prefix? set MQTT_SENSOR_PREFIX or --prefix.`;
 }

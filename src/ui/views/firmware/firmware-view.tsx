@@ -1,9 +1,9 @@
 import React, {useMemo, useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {DashboardSnapshot} from '../../../store/dashboard-store.js';
-import type {FirmwareRow, FirmwareSlice} from '../../../store/firmware-slice.js';
+import {devicesRunning, type FirmwareRow, type FirmwareSlice} from '../../../store/firmware-slice.js';
 import {humanBytes, printable} from '../../../engine/util/text.js';
-import {useEngine, usePersistentState, useSnapshot} from '../../context.js';
+import {useActions, usePersistentState, useSnapshot, useStore} from '../../context.js';
 import {useKeyLayer} from '../../keyboard.js';
 import {Confirm, confirmHeight} from '../../components/confirm.js';
 import {flow} from '../../cells.js';
@@ -29,8 +29,9 @@ const EDIT_LINES = 5;
  * description, D deletes after confirmation.
  */
 export function FirmwareView({height, width, isActive}: ViewProps) {
-  const engine = useEngine();
-  const {firmware, now} = useSnapshot();
+  const actions = useActions();
+  const store = useStore();
+  const {firmware, devices, now} = useSnapshot();
   const rows = firmware.rows;
   const [cursorFile, setCursorFile] = usePersistentState<string | null>('firmware.cursor', null);
   const [mode, setMode] = usePersistentState<Mode>('firmware.mode', {kind: 'list'});
@@ -56,11 +57,10 @@ export function FirmwareView({height, width, isActive}: ViewProps) {
     cursorRef.current = Math.max(0, Math.min(rows.length - 1, to));
     setCursorFile(rows[cursorRef.current]!.record.file);
   };
-  const say = (text: string, tone: Flash['tone']) => setFlash({text, tone, until: engine.now() + 6000});
+  const say = (text: string, tone: Flash['tone']) => setFlash({text, tone, until: store.now() + 6000});
 
   const askDelete = (row: FirmwareRow) => {
-    const refusal = engine.firmware.deleteRefusal(row.record);
-    if (refusal) return say(`${row.record.file} cannot be deleted: ${refusal}`, 'warn');
+    if (row.deleteRefusal) return say(`${row.record.file} cannot be deleted: ${row.deleteRefusal}`, 'warn');
     setMode({kind: 'delete', row});
   };
 
@@ -85,20 +85,20 @@ export function FirmwareView({height, width, isActive}: ViewProps) {
 
   const devicesOf = useMemo(() => {
     if (mode.kind !== 'detail' || !current) return [];
-    return engine.inventory.list().filter(d => d.fw?.name === current.record.name && d.fw?.version === current.record.version).map(d => d.key);
-  }, [engine, mode.kind, current]);
+    return devicesRunning(devices.devices, current.record);
+  }, [devices.devices, mode.kind, current]);
 
   const back = () => setMode(mode.kind === 'edit' || mode.kind === 'delete' ? {kind: 'list'} : mode);
   const saveDescription = (row: FirmwareRow, text: string) => {
     back();
-    void engine.firmware.setDescription(row.record.name, row.record.version, text).then(
+    void actions.setFirmwareDescription(row.record.name, row.record.version, text).then(
       result => say(result.message, result.ok ? 'info' : 'error'),
       error => say(`cannot save the description: ${(error as Error).message}`, 'error'),
     );
   };
   const confirmDelete = (row: FirmwareRow) => {
     back();
-    void engine.firmware.delete(row.record.name, row.record.version).then(
+    void actions.deleteFirmware(row.record.name, row.record.version).then(
       result => (result.ok ? undefined : say(result.message, 'error')),
       error => say(`cannot delete ${row.record.file}: ${(error as Error).message}`, 'error'),
     );
@@ -107,7 +107,7 @@ export function FirmwareView({height, width, isActive}: ViewProps) {
   const body = rows.length === 0
     ? <EmptyStore root={firmware.root} uploadUrl={firmware.uploadUrl} watching={firmware.watching} height={listHeight + 1} width={width} />
     : mode.kind === 'detail' && current
-      ? <FirmwareDetail row={current} path={engine.firmware.pathOf(current.record)} devices={devicesOf} height={listHeight + 1} width={width} />
+      ? <FirmwareDetail row={current} path={current.path} devices={devicesOf} height={listHeight + 1} width={width} />
       : <FirmwareList rows={rows} cursor={cursor} height={listHeight} width={width} now={now} />;
 
   return (

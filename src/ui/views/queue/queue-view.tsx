@@ -1,12 +1,13 @@
 import React, {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
-import {isFinal, type Job} from '../../../engine/ota/job.js';
+import {cannotCancel, isFinal, type Job} from '../../../engine/ota/job.js';
 import {isEnded} from '../../../engine/ota/rollout-counts.js';
 import {printable} from '../../../engine/util/text.js';
 import type {DashboardSnapshot} from '../../../store/dashboard-store.js';
 import type {RolloutRow} from '../../../store/jobs-slice.js';
 import {Confirm, confirmHeight} from '../../components/confirm.js';
-import {useEngine, usePersistentState, useSnapshot} from '../../context.js';
+import {useActions, usePersistentState, useSnapshot} from '../../context.js';
+import type {ActionOutcome} from '../../../store/actions.js';
 import {useKeyLayer} from '../../keyboard.js';
 import {toneColor, type Tone} from '../../theme.js';
 import type {ViewProps} from '../types.js';
@@ -27,7 +28,7 @@ type Item = {readonly kind: 'rollout'; readonly id: string; readonly row: Rollou
 interface Ask {
   readonly question: string;
   readonly detail?: string;
-  readonly run: () => {ok: boolean; message: string};
+  readonly run: () => Promise<ActionOutcome>;
 }
 
 /**
@@ -38,7 +39,7 @@ interface Ask {
  */
 export function QueueView({height, width, isActive}: ViewProps) {
   const snapshot = useSnapshot();
-  const engine = useEngine();
+  const dashboard = useActions();
   const {jobs, rollouts} = snapshot.jobs;
   const [selectedId, setSelectedId] = usePersistentState<string | null>('queue.selected', null);
   const [top, setTop] = usePersistentState('queue.top', 0);
@@ -65,8 +66,11 @@ export function QueueView({height, width, isActive}: ViewProps) {
     setTop(t => (next < t ? next : next >= t + budget ? next - budget + 1 : t));
   };
   const say = (text: string, tone: Tone = 'warn') => setMessage({text, tone});
-  const outcome = (result: {ok: boolean; message: string}) => say(result.message, result.ok ? 'ok' : 'warn');
-  const rolloutOf = (item: Item | undefined) => (item?.kind === 'rollout' ? item.row.rollout : item?.kind === 'job' && item.job.rolloutId ? engine.ota.rollout(item.job.rolloutId) : undefined);
+  const outcome = (answer: Promise<ActionOutcome>) => void answer.then(
+    result => say(result.message, result.ok ? 'ok' : 'warn'),
+    (error: unknown) => say(`homie-ota could not be asked: ${(error as Error).message}`, 'error'),
+  );
+  const rolloutOf = (item: Item | undefined) => (item?.kind === 'rollout' ? item.row.rollout : item?.kind === 'job' && item.job.rolloutId ? rollouts.find(r => r.rollout.id === item.job.rolloutId)?.rollout : undefined);
 
   const actions: Record<string, () => void> = {
     'nav.open': () => (selected ? setDetail(selected.id) : say('nothing to open: the queue is empty')),
@@ -78,31 +82,32 @@ export function QueueView({height, width, isActive}: ViewProps) {
         return setAsk({
           question: `Cancel rollout ${r.id} (${r.firmware.name} ${r.firmware.version})?`,
           detail: `${selected.row.tally.waiting} job(s) that have not started are cancelled; ${selected.row.tally.active + selected.row.tally.rebooting + selected.row.tally.verifying} already on their device finish and are verified.`,
-          run: () => engine.ota.setRolloutState(r.id, 'cancelled'),
+          run: () => dashboard.setRolloutState(r.id, 'cancelled'),
         });
       }
       const job = selected.job;
-      const refusal = engine.ota.cancelRefusal(job.id);
+      // at once, from the job as listed; the cancel itself checks again
+      const refusal = snapshot.readonly ? 'read-only mode (--readonly)' : cannotCancel(job);
       if (refusal) return say(refusal);
       setAsk({
         question: `Cancel ${job.id}: ${printable(job.deviceId)} → ${job.firmware.name} ${job.firmware.version}?`,
         detail: job.rolloutId ? `It belongs to rollout ${job.rolloutId}; p pauses the whole rollout instead.` : undefined,
-        run: () => engine.ota.cancel(job.id),
+        run: () => dashboard.cancelJob(job.id),
       });
     },
     'queue.retry': () => {
       if (selected?.kind !== 'job') return say(selected ? `r retries a job: select a failed or cancelled job of rollout ${selected.id}` : 'nothing to retry: no job is selected');
-      outcome(engine.ota.retry(selected.job.id));
+      outcome(dashboard.retryJob(selected.job.id));
     },
     'queue.pause': () => {
       const rollout = rolloutOf(selected);
       if (!rollout) return say(selected ? `${selected.id} is not part of a rollout: p pauses and resumes rollouts` : 'nothing to pause: no rollout is selected');
-      outcome(engine.ota.setRolloutState(rollout.id, rollout.state === 'paused' ? 'running' : 'paused'));
+      outcome(dashboard.setRolloutState(rollout.id, rollout.state === 'paused' ? 'running' : 'paused'));
     },
     'queue.dismiss': () => {
       const rollout = rolloutOf(selected);
       if (!rollout) return say(selected ? `${selected.id} is not part of a rollout: d dismisses a rollout that has ended` : 'nothing to dismiss: no rollout is selected');
-      outcome(engine.ota.dismissRollout(rollout.id));
+      outcome(dashboard.dismissRollout(rollout.id));
     },
     'queue.toggleFinished': () => {
       setHideFinished(!hideFinished);

@@ -1,8 +1,9 @@
-import React, {useMemo, useState} from 'react';
+import React, {useMemo, useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {DeviceRecord} from '../../../engine/inventory/inventory.js';
 import {humanBytes, printable} from '../../../engine/util/text.js';
-import {useEngine} from '../../context.js';
+import {useActions, useSnapshot} from '../../context.js';
+import type {UpdateOutcome} from '../../../store/actions.js';
 import {useKeyLayer} from '../../keyboard.js';
 import {cannotReason, cannotReasons, firmwareChoices, summary, type FirmwareChoice} from './choices.js';
 import {planUpdate} from '../../../engine/ota/plan.js';
@@ -33,8 +34,11 @@ export interface UpdateDialogProps {
  * confirmation.
  */
 export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: UpdateDialogProps) {
-  const engine = useEngine();
-  const choices = useMemo(() => firmwareChoices(devices, engine.firmware.list()), [devices, engine]);
+  const actions = useActions();
+  const {firmware, settings} = useSnapshot();
+  const choices = useMemo(() => firmwareChoices(devices, firmware.rows.map(r => r.record)), [devices, firmware.rows]);
+  // one confirmation asks once, however many times y is pressed while the answer comes
+  const asked = useRef(false);
   const [index, setIndex] = useState(0);
   const [confirming, setConfirming] = useState<FirmwareChoice | null>(null);
   // Enter on a row that cannot go: why, until the cursor moves
@@ -51,16 +55,17 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
     priority: 30,
     onKey: (command, input, key) => {
       if (confirming) {
-        if (command === 'dialog.confirm') {
-          const result = engine.ota.create({
+        if (command === 'dialog.confirm' && !asked.current) {
+          asked.current = true;
+          const {name, version} = confirming.firmware;
+          void actions.createUpdate({
             deviceKeys: devices.map(d => d.key),
-            firmware: {name: confirming.firmware.name, version: confirming.firmware.version},
+            firmware: {name, version},
             ...(canary ? {rollout: {scope, canary: true, maxFailures: 1}} : {}),
-          });
-          const parts = [`queued ${result.jobs.length} job(s) for ${confirming.firmware.name} ${confirming.firmware.version}`];
-          if (result.skipped.length) parts.push(`${result.skipped.length} already up to date`);
-          if (result.refused.length) parts.push(`${result.refused.length} refused: ${result.refused[0]!.reason}`);
-          onDone(result.error ?? parts.join('; '), result.jobs.length > 0);
+          }).then(
+            result => onDone(createdMessage(result, name, version), result.jobs.length > 0),
+            (error: unknown) => onDone(`no update was queued: ${(error as Error).message}`, false),
+          );
         } else if (command === 'dialog.cancel') {
           setConfirming(null);
         }
@@ -97,7 +102,7 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
     return (
       <Box flexDirection="column" borderStyle="round" borderColor={toneColor('warn')} paddingX={1} width={width}>
         <Text bold>Update {printable(scope)}</Text>
-        <Text>The firmware store is empty: drop a .bin into {engine.config.firmwareRoot} or upload one (see the Firmware view).</Text>
+        <Text>The firmware store is empty: drop a .bin into {settings.firmwareRoot} or upload one (see the Firmware view).</Text>
         <Text color={toneColor('muted')}>Enter or Esc closes</Text>
       </Box>
     );
@@ -117,7 +122,7 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
     const c = confirming;
     // every line of the confirmation is read before y: wrapped, never cut
     const room = Math.max(10, width - 4);
-    const lines: Array<{text: string; tone?: Tone; bold?: boolean}> = [{text: `${summary(c, engine.config.concurrency)}?`, bold: true}];
+    const lines: Array<{text: string; tone?: Tone; bold?: boolean}> = [{text: `${summary(c, settings.concurrency)}?`, bold: true}];
     if (canary && c.go > 1) lines.push({text: `${printable(canaryOf(c)?.id ?? '')} goes first; the rest follow once it is back on ${printable(c.firmware.version)}; stops after 1 failure.`});
     lines.push({text: 'Devices that are offline or asleep get it when they next report ready.', tone: 'muted'});
     for (const w of c.warnings) lines.push({text: `⚠ ${printable(w)}`, tone: 'warn', bold: true});
@@ -149,4 +154,12 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
         : <Text wrap="truncate-end" color={toneColor('muted')}>{current?.firmware.description ? printable(current.firmware.description) : 'no description'}</Text>}
     </Box>
   );
+}
+
+/** "queued 3 job(s) for relay 1.1.0; 1 already up to date; 1 refused: …", or why nothing was done. */
+function createdMessage(result: UpdateOutcome, name: string, version: string): string {
+  const parts = [`queued ${result.jobs.length} job(s) for ${name} ${version}`];
+  if (result.skipped.length) parts.push(`${result.skipped.length} already up to date`);
+  if (result.refused.length) parts.push(`${result.refused.length} refused: ${result.refused[0]!.reason}`);
+  return result.error ?? parts.join('; ');
 }
