@@ -65,35 +65,6 @@ describe('Devices view', () => {
     expect(ui.frame()).toMatch(/1 Devices 10\/12/);
   });
 
-  it('moves with j/k, G/g and pages; sorts with < > and I; the cursor stays on its device', async () => {
-    const e = await engineWith(40);
-    ui = await renderDashboard(e, {columns: 100, rows: 20});
-    await ui.waitForText('dev-00000');
-    await ui.press('j', 'j');
-    expect(ui.frame()).toMatch(/1-13 of 40/);
-    await ui.press('G');
-    await ui.waitForText('28-40 of 40');
-    await ui.press('g', keys.pageDown);
-    await ui.waitForText('14-26 of 40');
-    await ui.press('>');
-    await ui.waitForText('sort name ˄');
-    await ui.press('>', '>', '>');
-    await ui.waitForText('sort fw ˄');
-    await ui.press('I');
-    await ui.waitForText('sort fw ˅');
-    expect(ui.frame().split('\n').slice(4, 6).every(line => line.includes('relay-board'))).toBe(true);
-    await ui.press('<', '<', '<', '<', '<');
-    await ui.waitForText('sort signal ˅');
-    const bars = ui.frame().split('\n').slice(4, -2).map(line => (/ [▂▄▆█·]{4} /.exec(line)?.[0].match(/[▂▄▆█]/g) ?? []).length);
-    expect(bars.length).toBeGreaterThan(5);
-    expect(bars).toEqual([...bars].sort((a, b) => b - a));
-    await ui.press('<');
-    await ui.waitForText('sort state ˅');
-    await ui.press('I', 'g');
-    await ui.waitForText('sort state ˄');
-    expect(ui.frame().split('\n')[4]).toMatch(/✕ .*dev-00003/);
-  });
-
   it('filters with / (text and key:value terms), ! inverts, Esc clears', async () => {
     const e = await engineWith(20);
     ui = await renderDashboard(e, {columns: 100, rows: 30});
@@ -152,22 +123,6 @@ describe('Devices view', () => {
     ui.write('g/fw:relay version:1.0.\r');
     await ui.waitForText('": 5 shown');
     expect(ui.frame()).not.toMatch(/Enter keep/);
-  });
-
-  it('marks with space and a, clears with U', async () => {
-    const e = await engineWith(6);
-    ui = await renderDashboard(e, {columns: 100, rows: 30});
-    await ui.waitForText('dev-00005');
-    await ui.press(' ', ' ');
-    await ui.waitForText('2 marked');
-    expect(rowOf(ui.frame(), 'dev-00000')).toMatch(/^✓/);
-    expect(rowOf(ui.frame(), 'dev-00002')).not.toMatch(/^✓/);
-    await ui.press('a');
-    await ui.waitForText('6 marked');
-    await ui.press('a');
-    await ui.waitForText(/5 online · sort id ˄$/m);
-    await ui.press('a', 'U');
-    await waitFor(() => !ui!.frame().includes('marked'), 'marks cleared');
   });
 
   it('opens the detail with every attribute and live property values; Esc goes back', async () => {

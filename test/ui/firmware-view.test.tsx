@@ -117,15 +117,6 @@ describe('the Firmware view', () => {
     expect(view.frame()).toMatch(/3 firmware files/);
   });
 
-  it('refuses D while a queued job uses the firmware, saying why', async () => {
-    const view = await open();
-    engine!.firmware.setInUseCheck(() => 'job 3 is queued to install it on kitchen');
-    await view.press('D');
-    await view.waitForText('relay-1.1.0.bin cannot be deleted: job 3 is queued to install it on kitchen');
-    expect(view.frame()).not.toContain('Delete relay-1.1.0.bin?');
-    expect(ls(firmwareDir(dir))).toContain('relay-1.1.0.bin');
-  });
-
   it('in read-only mode hides e and D and refuses them', async () => {
     const view = await open({readonly: true});
     expect(view.frame()).not.toMatch(/D delete/);
