@@ -6,7 +6,12 @@
  * ever new strings — uptimes, byte counts, times, log lines — so those caches grow without end. These
  * hooks rewrite the two small modules as they load so that each cache is emptied once it holds
  * INK_CACHE_LIMIT entries (the next frames simply measure again). If a future Ink changes those lines,
- * the rewrite finds nothing to replace and leaves the module as it is.
+ * the rewrite finds nothing to replace and leaves the module as it is, and test/ui/ink-cache-hooks
+ * fails, so an upgrade cannot drop the bound unnoticed.
+ *
+ * A workaround for as long as homie-ota stays on Ink 6 (Node 20): the unbounded caches are reported
+ * upstream as Ink issue 986 (https://github.com/vadimdemedes/ink/issues/986) and bounded in later Ink
+ * majors, which need a newer Node. Remove these hooks (and bound-ink-caches.ts) with that upgrade.
  */
 export const INK_CACHE_LIMIT = 10_000;
 

@@ -1,6 +1,7 @@
 /**
  * The one keymap: key bindings, footer hints and the help overlay are all generated from BINDINGS.
- * Views never look at raw key codes; they receive commands.
+ * Views act on commands. Text prompts (filter, description) read the typed characters and their
+ * editing keys, and the update dialog also takes Enter, Esc and q as they come.
  */
 export type Scope = 'global' | 'list' | 'devices' | 'filter' | 'detail' | 'device' | 'firmware' | 'queue' | 'log' | 'dialog' | 'help';
 

@@ -29,9 +29,6 @@ const FIELD_ALIASES: Record<string, FilterField> = {
   update: 'update', online: 'online', confirmed: 'confirmed', ota: 'ota',
 };
 
-/** Every field name the filter understands, for help texts. */
-export const FILTER_FIELDS = Object.keys(FIELD_ALIASES);
-
 /** The fields without their aliases, in the order of the help. */
 export const FILTER_FIELD_NAMES: readonly FilterField[] = [...new Set(Object.values(FIELD_ALIASES))];
 

@@ -4,8 +4,6 @@ import type {DiscoveryStatus} from './discovery.js';
 
 export type DeviceState = 'init' | 'ready' | 'disconnected' | 'sleeping' | 'lost' | 'alert' | 'unknown';
 
-export const DEVICE_STATES: readonly DeviceState[] = ['init', 'ready', 'disconnected', 'sleeping', 'lost', 'alert', 'unknown'];
-
 /**
  * One Homie device as homie-ota knows it (the JSON of GET /api/devices). Records are immutable: a
  * change produces a new object, so consumers can compare by identity.
