@@ -1,4 +1,5 @@
-import React, {useCallback, useEffect, useState} from 'react';
+import type React from 'react';
+import {useCallback, useEffect, useState} from 'react';
 import {Box, useApp} from 'ink';
 import {Header, type Tab} from './components/header.js';
 import {headerLines} from './components/header-lines.js';

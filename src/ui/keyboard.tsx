@@ -1,4 +1,5 @@
-import React, {createContext, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState} from 'react';
+import type React from 'react';
+import {createContext, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState} from 'react';
 import {useInput, useStdin} from 'ink';
 import {commandFor, isRefusedInReadonly, type Command, type InkKey, type Scope} from './keymap.js';
 import {PacedInput} from './input/paced-input.js';

@@ -1,4 +1,3 @@
-import React from 'react';
 import {render, type Instance} from 'ink';
 import type {DashboardStore} from '../store/dashboard-store.js';
 import type {DashboardActions} from '../store/actions.js';

@@ -1,4 +1,3 @@
-import React from 'react';
 import {Box, Text} from 'ink';
 import {useKeyLayer} from '../keyboard.js';
 import {wrap} from '../cells.js';

@@ -1,4 +1,4 @@
-import React, {useState} from 'react';
+import {useState} from 'react';
 import {Box, Text} from 'ink';
 import {helpRows, type Scope} from '../keymap.js';
 import {useKeyLayer} from '../keyboard.js';

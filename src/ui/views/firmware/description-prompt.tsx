@@ -1,4 +1,4 @@
-import React, {useState} from 'react';
+import {useState} from 'react';
 import {Box, Text} from 'ink';
 import {useKeyLayer} from '../../keyboard.js';
 import {toneColor} from '../../theme.js';

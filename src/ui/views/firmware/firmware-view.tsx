@@ -1,4 +1,4 @@
-import React, {useMemo, useRef, useState} from 'react';
+import {useMemo, useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {DashboardSnapshot} from '../../../store/dashboard-store.js';
 import {devicesRunning, type FirmwareRow, type FirmwareSlice} from '../../../store/firmware-slice.js';

@@ -1,4 +1,3 @@
-import React from 'react';
 import {Box, Text} from 'ink';
 import {humanBytes, printable} from '../../../engine/util/text.js';
 import type {FirmwareSlice} from '../../../store/firmware-slice.js';

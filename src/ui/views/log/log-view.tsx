@@ -1,4 +1,5 @@
-import React, {useMemo, useRef} from 'react';
+import type React from 'react';
+import {useMemo, useRef} from 'react';
 import {Box, Text} from 'ink';
 import type {Level, LogEntry} from '../../../engine/log.js';
 import {usePersistentState, useSnapshot} from '../../context.js';

@@ -1,4 +1,4 @@
-import React, {useMemo, useState} from 'react';
+import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {cannotCancel, isFinal, type Job} from '../../../engine/ota/job.js';
 import {isEnded} from '../../../engine/ota/rollout-counts.js';

@@ -1,4 +1,4 @@
-import React, {useMemo, useRef, useState} from 'react';
+import {useMemo, useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {DeviceRecord} from '../../../engine/inventory/inventory.js';
 import {humanBytes, printable} from '../../../engine/util/text.js';
