@@ -4,7 +4,10 @@ import type {DashboardSnapshot} from '../../../store/dashboard-store.js';
 import {devicesRunning, type FirmwareRow, type FirmwareSlice} from '../../../store/firmware-slice.js';
 import {humanBytes, printable} from '../../../engine/util/text.js';
 import {useActions, usePersistentState, useSnapshot, useStore} from '../../context.js';
+import type {DashboardActions} from '../../../store/actions.js';
+import type {DeviceRecord} from '../../../engine/inventory/types.js';
 import {useKeyLayer} from '../../keyboard.js';
+import type {Command} from '../../keymap.js';
 import {Confirm, confirmHeight} from '../../components/confirm.js';
 import {flow} from '../../cells.js';
 import {toneColor} from '../../theme.js';
@@ -33,13 +36,10 @@ export function FirmwareView({height, width, isActive}: ViewProps) {
   const store = useStore();
   const {firmware, devices, now} = useSnapshot();
   const rows = firmware.rows;
-  const [cursorFile, setCursorFile] = usePersistentState<string | null>('firmware.cursor', null);
+  const {cursor, current, at, move} = useFirmwareCursor(rows);
   const [mode, setMode] = usePersistentState<Mode>('firmware.mode', {kind: 'list'});
   const [flash, setFlash] = useState<Flash | null>(null);
 
-  const found = rows.findIndex(r => r.record.file === cursorFile);
-  const cursor = rows.length === 0 ? -1 : found >= 0 ? found : 0;
-  const current = cursor >= 0 ? rows[cursor] : undefined;
   // where to drop files and how to upload are shown whole, wrapped: a cut path cannot be copied
   const summary = flow(summaryParts(firmware, rows.length).map(part => printable(part)), width);
   const status = wrapStatus(statusLines(firmware, flash, now), width);
@@ -48,15 +48,6 @@ export function FirmwareView({height, width, isActive}: ViewProps) {
   const bottom = Math.min(status.length, Math.max(0, height - summary.length - 3 - dialog));
   const listHeight = Math.max(1, height - summary.length - 1 - bottom - dialog);
 
-  // keys can arrive faster than React redraws: each move starts from the last move, not the last render
-  const cursorRef = useRef(cursor);
-  cursorRef.current = cursor;
-  const move = (by: number | 'top' | 'bottom') => {
-    if (rows.length === 0) return;
-    const to = by === 'top' ? 0 : by === 'bottom' ? rows.length - 1 : cursorRef.current + by;
-    cursorRef.current = Math.max(0, Math.min(rows.length - 1, to));
-    setCursorFile(rows[cursorRef.current]!.record.file);
-  };
   const say = (text: string, tone: Flash['tone']) => setFlash({text, tone, until: store.now() + 6000});
 
   const askDelete = (row: FirmwareRow) => {
@@ -66,48 +57,16 @@ export function FirmwareView({height, width, isActive}: ViewProps) {
 
   useKeyLayer({
     scopes: mode.kind === 'detail' ? ['detail', 'firmware'] : ['firmware', 'list'],
-    onKey: command => {
-      switch (command) {
-        case 'nav.up': move(-1); return true;
-        case 'nav.down': move(1); return true;
-        case 'nav.pageUp': move(-listHeight); return true;
-        case 'nav.pageDown': move(listHeight); return true;
-        case 'nav.top': move('top'); return true;
-        case 'nav.bottom': move('bottom'); return true;
-        case 'nav.open': if (rows[cursorRef.current]) setMode({kind: 'detail'}); return true;
-        case 'nav.back': setMode({kind: 'list'}); return true;
-        case 'firmware.edit': if (rows[cursorRef.current]) setMode({kind: 'edit', row: rows[cursorRef.current]!}); return true;
-        case 'firmware.delete': if (rows[cursorRef.current]) askDelete(rows[cursorRef.current]!); return true;
-        default: return false;
-      }
-    },
+    onKey: firmwareKeys(move, listHeight, at, setMode, askDelete),
   }, isActive && (mode.kind === 'list' || mode.kind === 'detail'));
 
-  const devicesOf = useMemo(() => {
-    if (mode.kind !== 'detail' || !current) return [];
-    return devicesRunning(devices.devices, current.record);
-  }, [devices.devices, mode.kind, current]);
-
   const back = () => setMode(mode.kind === 'edit' || mode.kind === 'delete' ? {kind: 'list'} : mode);
-  const saveDescription = (row: FirmwareRow, text: string) => {
-    back();
-    void actions.setFirmwareDescription(row.record.name, row.record.version, text).then(
-      result => say(result.message, result.ok ? 'info' : 'error'),
-      error => say(`cannot save the description: ${(error as Error).message}`, 'error'),
-    );
-  };
-  const confirmDelete = (row: FirmwareRow) => {
-    back();
-    void actions.deleteFirmware(row.record.name, row.record.version).then(
-      result => (result.ok ? undefined : say(result.message, 'error')),
-      error => say(`cannot delete ${row.record.file}: ${(error as Error).message}`, 'error'),
-    );
-  };
+  const {saveDescription, confirmDelete} = firmwareChanges(actions, back, say);
 
   const body = rows.length === 0
     ? <EmptyStore root={firmware.root} uploadUrl={firmware.uploadUrl} watching={firmware.watching} height={listHeight + 1} width={width} />
     : mode.kind === 'detail' && current
-      ? <FirmwareDetail row={current} path={current.path} devices={devicesOf} height={listHeight + 1} width={width} />
+      ? <DetailOf row={current} devices={devices.devices} height={listHeight + 1} width={width} />
       : <FirmwareList rows={rows} cursor={cursor} height={listHeight} width={width} now={now} />;
 
   return (
@@ -192,4 +151,70 @@ function FirmwareList({rows, cursor, height, width, now}: {
       })}
     </Box>
   );
+}
+
+/**
+ * The row under the cursor, kept by file name. Keys can arrive faster than React redraws: each move
+ * starts from the last move, not the last render.
+ */
+function useFirmwareCursor(rows: readonly FirmwareRow[]) {
+  const [cursorFile, setCursorFile] = usePersistentState<string | null>('firmware.cursor', null);
+  const found = rows.findIndex(r => r.record.file === cursorFile);
+  const cursor = rows.length === 0 ? -1 : found >= 0 ? found : 0;
+  const cursorRef = useRef(cursor);
+  cursorRef.current = cursor;
+  const move = (by: number | 'top' | 'bottom') => {
+    if (rows.length === 0) return;
+    const to = by === 'top' ? 0 : by === 'bottom' ? rows.length - 1 : cursorRef.current + by;
+    cursorRef.current = Math.max(0, Math.min(rows.length - 1, to));
+    const row = rows[cursorRef.current];
+    if (row) setCursorFile(row.record.file);
+  };
+  return {cursor, current: cursor >= 0 ? rows[cursor] : undefined, at: () => rows[cursorRef.current], move};
+}
+
+/** Saving a description and deleting a file: the dialog closes at once, the answer is shown when it comes. */
+function firmwareChanges(actions: DashboardActions, back: () => void, say: (text: string, tone: Flash['tone']) => void) {
+  return {
+    saveDescription(row: FirmwareRow, text: string) {
+      back();
+      void actions.setFirmwareDescription(row.record.name, row.record.version, text).then(
+        result => say(result.message, result.ok ? 'info' : 'error'),
+        (error: unknown) => say(`cannot save the description: ${(error as Error).message}`, 'error'),
+      );
+    },
+    confirmDelete(row: FirmwareRow) {
+      back();
+      void actions.deleteFirmware(row.record.name, row.record.version).then(
+        result => (result.ok ? undefined : say(result.message, 'error')),
+        (error: unknown) => say(`cannot delete ${row.record.file}: ${(error as Error).message}`, 'error'),
+      );
+    },
+  };
+}
+
+/** The detail of a firmware with the devices that run it. */
+function DetailOf({row, devices, height, width}: {readonly row: FirmwareRow; readonly devices: readonly DeviceRecord[]; readonly height: number; readonly width: number}) {
+  const running = useMemo(() => devicesRunning(devices, row.record), [devices, row.record]);
+  return <FirmwareDetail row={row} path={row.path} devices={running} height={height} width={width} />;
+}
+
+/** The list's keys: move, open, edit the description, delete. */
+function firmwareKeys(move: (by: number | 'top' | 'bottom') => void, page: number, at: () => FirmwareRow | undefined, setMode: (mode: Mode) => void, askDelete: (row: FirmwareRow) => void) {
+  return (command: Command | undefined): boolean => {
+    const row = at();
+    switch (command) {
+      case 'nav.up': move(-1); return true;
+      case 'nav.down': move(1); return true;
+      case 'nav.pageUp': move(-page); return true;
+      case 'nav.pageDown': move(page); return true;
+      case 'nav.top': move('top'); return true;
+      case 'nav.bottom': move('bottom'); return true;
+      case 'nav.open': if (row) setMode({kind: 'detail'}); return true;
+      case 'nav.back': setMode({kind: 'list'}); return true;
+      case 'firmware.edit': if (row) setMode({kind: 'edit', row}); return true;
+      case 'firmware.delete': if (row) askDelete(row); return true;
+      default: return false;
+    }
+  };
 }

@@ -52,7 +52,6 @@ export function LogView({height, width, isActive}: ViewProps) {
     setCursor(next >= last ? null : entries[next]!.seq);
   };
   const scrollOpen = (by: number) => setOpen(o => (o ? {seq: o.seq, top: Math.max(0, Math.min(openMax, o.top + by))} : o));
-
   useKeyLayer({
     scopes: open ? ['detail', 'list'] : ['log', 'list'],
     onKey: command => {
@@ -87,26 +86,23 @@ export function LogView({height, width, isActive}: ViewProps) {
     },
   }, isActive);
 
-  if (open) {
-    const top = Math.min(open.top, openMax);
-    const shown = openLines.slice(top, top + budget);
-    const below = openLines.length - top - shown.length;
-    return (
-      <Box flexDirection="column" height={height}>
-        {shown.map((line, i) => <Text key={i} bold={top + i === 0} color={opened ? lineColor(opened) : undefined}>{line || ' '}</Text>)}
-        <Text color={toneColor('muted')} wrap="truncate-end">
-          {!opened ? 'That line has left the log (the newest 2,000 are kept). Esc goes back.' : below > 0 ? `↓ ${below} more line${below === 1 ? '' : 's'} (j/k, PgDn) · Esc back` : 'Esc back to the log'}
-        </Text>
-      </Box>
-    );
-  }
+  if (open) return <OpenLine lines={openLines} entry={opened} top={Math.min(open.top, openMax)} height={height} budget={budget} />;
 
-  const newer = cursor === null ? 0 : last - at;
   const status = [
     `${entries.length} lines${minLevel === 'debug' ? '' : ` (${minLevel} and above)`}`,
-    cursor === null ? 'following' : `${newer} newer below (f follows)`,
+    cursor === null ? 'following' : `${last - at} newer below (f follows)`,
     wrapOn ? 'wrapped (w cuts)' : null,
   ].filter(Boolean).join(' · ');
+  return (
+    <Box flexDirection="column" height={height}>
+      <Text color={toneColor('muted')} wrap="truncate-end">{status}</Text>
+      {logRows(entries, view, at, isActive, width, wrapOn, budget)}
+    </Box>
+  );
+}
+
+/** The entries from the window's top, each on its line(s), until the rows are used; the cursor's inverse. */
+function logRows(entries: readonly LogEntry[], view: {readonly top: number; readonly end: number}, at: number, isActive: boolean, width: number, wrapOn: boolean, budget: number): React.ReactNode[] {
   const rows: React.ReactNode[] = [];
   let used = 0;
   for (let i = view.top; i < view.end && used < budget; i++) {
@@ -117,10 +113,19 @@ export function LogView({height, width, isActive}: ViewProps) {
       used++;
     }
   }
+  return rows;
+}
+
+/** Enter: the line under the cursor whole, wrapped, scrolled with j/k; or that it has left the log. */
+function OpenLine({lines, entry, top, height, budget}: {readonly lines: readonly string[]; readonly entry: LogEntry | undefined; readonly top: number; readonly height: number; readonly budget: number}) {
+  const shown = lines.slice(top, top + budget);
+  const below = lines.length - top - shown.length;
   return (
     <Box flexDirection="column" height={height}>
-      <Text color={toneColor('muted')} wrap="truncate-end">{status}</Text>
-      {rows}
+      {shown.map((line, i) => <Text key={i} bold={top + i === 0} color={entry ? lineColor(entry) : undefined}>{line || ' '}</Text>)}
+      <Text color={toneColor('muted')} wrap="truncate-end">
+        {!entry ? 'That line has left the log (the newest 2,000 are kept). Esc goes back.' : below > 0 ? `↓ ${below} more line${below === 1 ? '' : 's'} (j/k, PgDn) · Esc back` : 'Esc back to the log'}
+      </Text>
     </Box>
   );
 }

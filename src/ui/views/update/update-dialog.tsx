@@ -3,7 +3,7 @@ import {Box, Text} from 'ink';
 import type {DeviceRecord} from '../../../engine/inventory/inventory.js';
 import {humanBytes, printable} from '../../../engine/util/text.js';
 import {useActions, useSnapshot} from '../../context.js';
-import type {UpdateOutcome} from '../../../store/actions.js';
+import type {DashboardActions, UpdateOutcome} from '../../../store/actions.js';
 import {useKeyLayer} from '../../keyboard.js';
 import {cannotReason, cannotReasons, firmwareChoices, summary, type FirmwareChoice} from './choices.js';
 import {planUpdate} from '../../../engine/ota/plan.js';
@@ -46,7 +46,6 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
   const nothingGoes = choices.length > 0 && choices.every(c => c.go === 0);
   const listBudget = Math.max(1, height - 8);
   const top = Math.max(0, Math.min(index - Math.floor(listBudget / 2), choices.length - listBudget));
-  const canary = devices.length > 1;
 
   useKeyLayer({
     // a list to move in only while there is one to pick from
@@ -57,15 +56,7 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
       if (confirming) {
         if (command === 'dialog.confirm' && !asked.current) {
           asked.current = true;
-          const {name, version} = confirming.firmware;
-          void actions.createUpdate({
-            deviceKeys: devices.map(d => d.key),
-            firmware: {name, version},
-            ...(canary ? {rollout: {scope, canary: true, maxFailures: 1}} : {}),
-          }).then(
-            result => onDone(createdMessage(result, name, version), result.jobs.length > 0),
-            (error: unknown) => onDone(`no update was queued: ${(error as Error).message}`, false),
-          );
+          startUpdate(actions, devices, confirming, scope, onDone);
         } else if (command === 'dialog.cancel') {
           setConfirming(null);
         }
@@ -95,63 +86,91 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
     },
   });
 
+  if (choices.length === 0 || nothingGoes) return <NothingToPick choices={choices} scope={scope} root={settings.firmwareRoot} height={height} width={width} />;
+  if (confirming) return <ConfirmBox lines={confirmLines(confirming, devices, settings.concurrency)} width={width} />;
   const current = choices[index];
-  // the job the queue makes first is the canary: the first device (in the list's order) that can go
-  const canaryOf = (c: FirmwareChoice) => devices.find(d => planUpdate(d, c.firmware, {allowNameChange: devices.length === 1}).kind === 'go');
-  if (choices.length === 0) {
-    return (
-      <Box flexDirection="column" borderStyle="round" borderColor={toneColor('warn')} paddingX={1} width={width}>
-        <Text bold>Update {printable(scope)}</Text>
-        <Text>The firmware store is empty: drop a .bin into {settings.firmwareRoot} or upload one (see the Firmware view).</Text>
-        <Text color={toneColor('muted')}>Enter or Esc closes</Text>
-      </Box>
-    );
-  }
-  if (nothingGoes) {
-    return (
-      <Box flexDirection="column" borderStyle="round" borderColor={toneColor('warn')} paddingX={1} width={width}>
-        <Text bold>Nothing in the firmware store can update {printable(scope)}:</Text>
-        {cannotReasons(choices).slice(0, Math.max(1, height - 4)).map(({reason, files}) => (
-          <Text key={reason}>• {printable(reason)} <Text color={toneColor('muted')}>({files.map(f => printable(f)).join(', ')})</Text></Text>
-        ))}
-        <Text color={toneColor('muted')}>Enter or Esc closes</Text>
-      </Box>
-    );
-  }
-  if (confirming) {
-    const c = confirming;
-    // every line of the confirmation is read before y: wrapped, never cut
-    const room = Math.max(10, width - 4);
-    const lines: Array<{text: string; tone?: Tone; bold?: boolean}> = [{text: `${summary(c, settings.concurrency)}?`, bold: true}];
-    if (canary && c.go > 1) lines.push({text: `${printable(canaryOf(c)?.id ?? '')} goes first; the rest follow once it is back on ${printable(c.firmware.version)}; stops after 1 failure.`});
-    lines.push({text: 'Devices that are offline or asleep get it when they next report ready.', tone: 'muted'});
-    for (const w of c.warnings) lines.push({text: `⚠ ${printable(w)}`, tone: 'warn', bold: true});
-    if (c.skip > 0) lines.push({text: `${c.skip} already up to date (skipped)`, tone: 'muted'});
-    if (c.refuse > 0) lines.push({text: `${c.refuse} refused: ${printable(c.refusal ?? '')}`, tone: 'warn'});
-    return (
-      <Box flexDirection="column" borderStyle="round" borderColor={toneColor('warn')} paddingX={1} width={width}>
-        {lines.flatMap((line, i) => wrap(line.text, room, '  ').map((text, j) => (
-          <Text key={`${i}-${j}`} bold={line.bold} color={toneColor(line.tone)}>{text}</Text>
-        )))}
-        <Text wrap="truncate-end"><Text bold color={toneColor('warn')}>y</Text>/Enter start   <Text bold>n</Text>/Esc back</Text>
-      </Box>
-    );
-  }
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={toneColor('accent')} paddingX={1} width={width}>
       <Text bold wrap="truncate-end">Update {printable(scope)}: pick the firmware (Enter), Esc cancels</Text>
-      {choices.slice(top, top + listBudget).map((c, i) => {
-        const selected = top + i === index;
-        const tag = c.go === 0 ? `can't: ${c.refusal ?? 'already up to date'}` : `${c.go} to update${c.skip ? `, ${c.skip} up to date` : ''}${c.refuse ? `, ${c.refuse} refused` : ''}`;
-        return (
-          <Text key={c.firmware.file} wrap="truncate-end" inverse={selected} color={c.go === 0 ? toneColor('muted') : undefined}>
-            {`${c.upgrade && c.go > 0 ? '↑' : ' '} ${fit(printable(c.firmware.name), 20)} ${fit(printable(c.firmware.version), 12)} ${fit(c.firmware.chip, 8)} ${fit(humanBytes(c.firmware.size), 9, 'right')}  ${tag}`}
-          </Text>
-        );
-      })}
+      {choices.slice(top, top + listBudget).map((c, i) => (
+        <Text key={c.firmware.file} wrap="truncate-end" inverse={top + i === index} color={c.go === 0 ? toneColor('muted') : undefined}>{choiceLine(c)}</Text>
+      ))}
       {why
         ? <Text color={toneColor('warn')}>{why}</Text>
         : <Text wrap="truncate-end" color={toneColor('muted')}>{current?.firmware.description ? printable(current.firmware.description) : 'no description'}</Text>}
+    </Box>
+  );
+}
+
+/** One firmware of the list: ↑ for an upgrade, name, version, chip, size, and how many it updates or why none. */
+function choiceLine(c: FirmwareChoice): string {
+  const tag = c.go === 0 ? `can't: ${c.refusal ?? 'already up to date'}` : `${c.go} to update${c.skip ? `, ${c.skip} up to date` : ''}${c.refuse ? `, ${c.refuse} refused` : ''}`;
+  return `${c.upgrade && c.go > 0 ? '↑' : ' '} ${fit(printable(c.firmware.name), 20)} ${fit(printable(c.firmware.version), 12)} ${fit(c.firmware.chip, 8)} ${fit(humanBytes(c.firmware.size), 9, 'right')}  ${tag}`;
+}
+
+/** y: queue the jobs (a rollout with a canary for more than one device) and say what was done. */
+function startUpdate(actions: DashboardActions, devices: readonly DeviceRecord[], choice: FirmwareChoice, scope: string, onDone: UpdateDialogProps['onDone']): void {
+  const {name, version} = choice.firmware;
+  void actions.createUpdate({
+    deviceKeys: devices.map(d => d.key),
+    firmware: {name, version},
+    ...(devices.length > 1 ? {rollout: {scope, canary: true, maxFailures: 1}} : {}),
+  }).then(
+    result => onDone(createdMessage(result, name, version), result.jobs.length > 0),
+    (error: unknown) => onDone(`no update was queued: ${(error as Error).message}`, false),
+  );
+}
+
+/** When nothing can be picked: the store is empty, or why each file cannot go. Enter or Esc closes. */
+function NothingToPick({choices, scope, root, height, width}: {readonly choices: readonly FirmwareChoice[]; readonly scope: string; readonly root: string; readonly height: number; readonly width: number}) {
+  return (
+    <Box flexDirection="column" borderStyle="round" borderColor={toneColor('warn')} paddingX={1} width={width}>
+      {choices.length === 0 ? (
+        <>
+          <Text bold>Update {printable(scope)}</Text>
+          <Text>The firmware store is empty: drop a .bin into {root} or upload one (see the Firmware view).</Text>
+        </>
+      ) : (
+        <>
+          <Text bold>Nothing in the firmware store can update {printable(scope)}:</Text>
+          {cannotReasons(choices).slice(0, Math.max(1, height - 4)).map(({reason, files}) => (
+            <Text key={reason}>• {printable(reason)} <Text color={toneColor('muted')}>({files.map(f => printable(f)).join(', ')})</Text></Text>
+          ))}
+        </>
+      )}
+      <Text color={toneColor('muted')}>Enter or Esc closes</Text>
+    </Box>
+  );
+}
+
+interface ConfirmLine {
+  readonly text: string;
+  readonly tone?: Tone;
+  readonly bold?: boolean;
+}
+
+/** The confirmation: the summary, the canary, what offline devices do, warnings, skipped and refused devices. */
+function confirmLines(c: FirmwareChoice, devices: readonly DeviceRecord[], concurrency: number): ConfirmLine[] {
+  // the job the queue makes first is the canary: the first device (in the list's order) that can go
+  const canary = devices.length > 1 ? devices.find(d => planUpdate(d, c.firmware, {allowNameChange: false}).kind === 'go') : undefined;
+  const lines: ConfirmLine[] = [{text: `${summary(c, concurrency)}?`, bold: true}];
+  if (devices.length > 1 && c.go > 1) lines.push({text: `${printable(canary?.id ?? '')} goes first; the rest follow once it is back on ${printable(c.firmware.version)}; stops after 1 failure.`});
+  lines.push({text: 'Devices that are offline or asleep get it when they next report ready.', tone: 'muted'});
+  for (const w of c.warnings) lines.push({text: `⚠ ${printable(w)}`, tone: 'warn', bold: true});
+  if (c.skip > 0) lines.push({text: `${c.skip} already up to date (skipped)`, tone: 'muted'});
+  if (c.refuse > 0) lines.push({text: `${c.refuse} refused: ${printable(c.refusal ?? '')}`, tone: 'warn'});
+  return lines;
+}
+
+/** Every line of the confirmation is read before y: wrapped, never cut. */
+function ConfirmBox({lines, width}: {readonly lines: readonly ConfirmLine[]; readonly width: number}) {
+  const room = Math.max(10, width - 4);
+  return (
+    <Box flexDirection="column" borderStyle="round" borderColor={toneColor('warn')} paddingX={1} width={width}>
+      {lines.flatMap((line, i) => wrap(line.text, room, '  ').map((text, j) => (
+        <Text key={`${i}-${j}`} bold={line.bold} color={toneColor(line.tone)}>{text}</Text>
+      )))}
+      <Text wrap="truncate-end"><Text bold color={toneColor('warn')}>y</Text>/Enter start   <Text bold>n</Text>/Esc back</Text>
     </Box>
   );
 }
