@@ -11,7 +11,7 @@ export interface FedStore extends DashboardStore {
 
 export interface FedStoreOptions {
   readonly intervalMs?: number;
-  /** the focus for a device the views ask for (the feeder answers from what it holds) */
+  /** the focus for a device the views ask for, from what the feeder holds; without it, `feed` sets the focus */
   readonly focus?: (key: string, snapshot: DashboardSnapshot) => DeviceFocus | null;
   /** the store's clock (default: the newest snapshot's `now`) */
   readonly now?: () => number;
@@ -19,7 +19,8 @@ export interface FedStoreOptions {
 
 /**
  * A DashboardStore fed by hand: `feed` queues a change, the coalescing store applies the queued
- * changes on its next rebuild. Asking for a device's detail takes effect at once, as with the engine.
+ * changes on its next rebuild. Asking for a device's detail takes effect at once when the feeder
+ * answers it (`focus`), as with the engine; else when the feeder feeds it.
  */
 export function createFedStore(initial: DashboardSnapshot, options: FedStoreOptions = {}): FedStore {
   let pending: Array<(snapshot: DashboardSnapshot) => DashboardSnapshot> = [];
@@ -32,7 +33,8 @@ export function createFedStore(initial: DashboardSnapshot, options: FedStoreOpti
     if (changes.length === 0 && !refocus) return previous;
     refocus = false;
     const next = changes.reduce((s, change) => change(s), previous);
-    const focus = focused === null ? null : options.focus?.(focused, next) ?? null;
+    // without a `focus` answer, the feeder sets the focus itself (when the detail it asked for arrives)
+    const focus = focused === null ? null : options.focus ? options.focus(focused, next) : next.focus;
     return {...next, focus, revision: previous.revision + 1};
   }, options.intervalMs ?? 100);
   return {
