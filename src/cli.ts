@@ -1,38 +1,28 @@
-/** Flags of the main command; the help text below lists them all. */
-export const MAIN_FLAGS = {
-  config: {type: 'string'},
-  mqtt: {type: 'string'},
-  brokerPort: {type: 'string'},
-  prefix: {type: 'string'},
-  httpHost: {type: 'string'},
-  httpPort: {type: 'string'},
-  firmwareDir: {type: 'string'},
-  logFile: {type: 'string'},
-  concurrency: {type: 'string'},
-  debug: {type: 'boolean'},
-  watch: {type: 'boolean', default: true},
-  headless: {type: 'boolean'},
-  readonly: {type: 'boolean'},
-  demo: {type: 'boolean'},
-} as const;
+import {optionRows, type CommandFlag} from './args.js';
+import {KEYS, type Kind} from './config/schema.js';
 
-const flagRows: Array<[string, string]> = [
-  ['--config FILE', 'INI file to read (else $INIFILE, else ./homie-ota.ini, else defaults)'],
-  ['--mqtt URL', 'broker: mqtt://host[:port], mqtts://host[:port], or embedded (default)'],
-  ['--broker-port N', 'port of the embedded broker (default 1883)'],
-  ['--prefix P[,P…]', 'Homie base topic(s) (default homie; add devices for Homie 1.x)'],
-  ['--http-host ADDR', 'address of the HTTP server (default 0.0.0.0)'],
-  ['--http-port N', 'port of the HTTP server (default 9080)'],
-  ['--firmware-dir DIR', 'firmware store and drop folder (default ./firmwares)'],
-  ['--log-file FILE', 'log file, or none (default homie-ota.log)'],
-  ['--concurrency N', 'firmware transfers at the same time (default 2)'],
-  ['--no-watch', 'do not watch the firmware folder for dropped binaries'],
-  ['--readonly', 'show everything, change nothing (no OTA, no deletes)'],
-  ['--headless', 'no dashboard: log lines on stdout (automatic when not on a terminal)'],
-  ['--demo [N]', 'try it out: embedded broker, N simulated devices (default 12), demo firmware'],
-  ['--debug', 'log debug messages'],
-  ['--help', 'show this help'],
-  ['--version', 'print the version'],
+/** The placeholder a setting's flag takes in --help, by the setting's kind. */
+const PLACEHOLDER: Partial<Record<Kind, string>> = {
+  host: 'ADDR', port: 'N', int: 'N', dir: 'DIR', path: 'FILE', file: 'FILE', list: 'P[,P…]', broker: 'URL', string: 'TEXT', size: 'SIZE',
+};
+
+/** The flags that set a key of the settings table, in the table's order, with the key's default. */
+const SETTING_FLAGS: readonly CommandFlag[] = KEYS.filter(k => k.flag).map(k => ({
+  name: k.flag!.slice(2),
+  type: k.kind === 'bool' ? 'boolean' : 'string',
+  arg: PLACEHOLDER[k.kind],
+  help: `${k.flagHelp ?? k.help}${k.kind !== 'bool' && k.default !== '' ? ` (default ${k.default})` : ''}`,
+}));
+
+/** Every flag of the main command: the INI file, the settings' flags, how to run, help and version. */
+export const MAIN_FLAGS: readonly CommandFlag[] = [
+  {name: 'config', type: 'string', arg: 'FILE', help: 'INI file to read (else $INIFILE, else ./homie-ota.ini, else defaults)'},
+  ...SETTING_FLAGS,
+  {name: 'readonly', type: 'boolean', help: 'show everything, change nothing (no OTA, no deletes)'},
+  {name: 'headless', type: 'boolean', help: 'no dashboard: log lines on stdout (automatic when not on a terminal)'},
+  {name: 'demo', type: 'boolean', arg: '[N]', help: 'try it out: embedded broker, N simulated devices (default 12), demo firmware'},
+  {name: 'help', type: 'boolean', short: 'h', help: 'show this help'},
+  {name: 'version', type: 'boolean', help: 'print the version'},
 ];
 
 export const MAIN_HELP = `
@@ -44,7 +34,7 @@ export const MAIN_HELP = `
     $ homie-ota simulate [options]     run simulated Homie devices (see homie-ota simulate --help)
 
   Options
-${flagRows.map(([flag, text]) => `    ${flag.padEnd(20)} ${text}`).join('\n')}
+${optionRows(MAIN_FLAGS, 21)}
 
   Settings files use the original homie-ota keys ([global] OTA_PORT, [mqtt] MQTT_HOST, …);
   see homie-ota.example.ini and the README. Exit status 2 means a setting is wrong.

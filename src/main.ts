@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import meow from 'meow';
+import {parseCommandLine} from './args.js';
 import {MAIN_FLAGS, MAIN_HELP} from './cli.js';
-import {loadConfig} from './config/load.js';
+import type {CliOverrides} from './config/load.js';
+import type {Config} from './config/schema.js';
 import {createEngine} from './engine/create-engine.js';
 import type {Engine} from './engine/engine.js';
 import {InstanceLock} from './engine/instance-lock.js';
@@ -10,7 +11,10 @@ import {printable} from './engine/util/text.js';
 import {runHeadless} from './headless/headless.js';
 import {Shutdown} from './shutdown.js';
 import {SUBCOMMANDS} from './commands.js';
+import {prepareStart} from './startup.js';
 import {VERSION} from './version.js';
+
+type Demo = NonNullable<Awaited<ReturnType<typeof prepareDemo>>>;
 
 async function main(argv: string[]): Promise<void> {
   const sub = argv[0] ? SUBCOMMANDS[argv[0]] : undefined;
@@ -22,68 +26,46 @@ async function main(argv: string[]): Promise<void> {
   // NO_COLOR is honoured by the dashboard's theme (every colour resolves to none) and not mapped onto
   // FORCE_COLOR=0: that would also turn off inverse video and bold, and the cursor row would vanish
 
-  if (argv.includes('--version')) {
-    process.stdout.write(`${VERSION}\n`);
-    return;
-  }
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${MAIN_HELP}\n`);
-    return;
-  }
-  // first of all: a signal ends homie-ota at any moment of its start, before any file is opened
-  const shutdown = new Shutdown();
-  let engine: Engine | null = null;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      engine?.log.info(`${signal} received; shutting down`);
-      void shutdown.run(0, signal);
-    });
-  }
-  process.on('uncaughtException', error => {
-    if (engine) engine.log.error(`unexpected error: ${error.stack ?? error.message}`);
-    else fail(`unexpected error: ${error.stack ?? error.message}`);
-    void shutdown.run(1, 'unexpected error');
-  });
-  process.on('unhandledRejection', reason => {
-    engine?.log.error(`unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
-  });
-
-  const cli = meow(MAIN_HELP, {importMeta: import.meta, argv, flags: MAIN_FLAGS, allowUnknownFlags: false, description: false, autoHelp: false, autoVersion: false});
-  const flags = cli.flags;
-  const headless = Boolean(flags.headless) || !process.stdin.isTTY || !process.stdout.isTTY;
-
-  let demo: Awaited<ReturnType<typeof prepareDemo>> | null = null;
-  if (flags.demo) {
-    demo = await prepareDemo(cli.input[0]);
-    if (!demo) return;
-  }
-  const loaded = loadConfig({...flags, ...(demo?.overrides ?? {}), headless});
-  if (!loaded.ok) {
-    for (const error of loaded.errors) fail(error);
-    fail('not started; fix the settings above (homie-ota --help lists them).');
+  const cli = parseCommandLine(argv, MAIN_FLAGS);
+  if (!cli.ok) {
+    fail(`${cli.error}; homie-ota --help lists the options.`);
     process.exitCode = 2;
     return;
   }
-  const config = loaded.config;
+  if (cli.flags.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  if (cli.flags.help) {
+    process.stdout.write(`${MAIN_HELP}\n`);
+    return;
+  }
+  await run(cli.flags as CliOverrides, cli.input[0]);
+}
+
+/** The main command: settings, folder, lock, engine, then the dashboard or the headless printer. */
+async function run(flags: CliOverrides, demoCount: string | undefined): Promise<void> {
+  // first of all: a signal ends homie-ota at any moment of its start, before any file is opened
+  const shutdown = new Shutdown();
+  let engine: Engine | null = null;
+  handleSignals(shutdown, () => engine);
+
+  const headless = Boolean(flags.headless) || !process.stdin.isTTY || !process.stdout.isTTY;
+  const demo = flags.demo ? await prepareDemo(demoCount) : null;
+  if (flags.demo && !demo) return;
+  const settings = settle({...flags, ...(demo?.overrides ?? {}), headless});
+  if (!settings) return;
+  const {config, warnings} = settings;
 
   // one owner per firmware folder; --readonly writes nothing there and takes no lock
-  let lock: InstanceLock | null = null;
   const lockNotes: string[] = [];
-  if (!config.readonly) {
-    try {
-      lock = InstanceLock.acquire(config.firmwareRoot, {version: VERSION}, text => lockNotes.push(text));
-    } catch (error) {
-      fail(error instanceof StartupError ? error.message : `cannot lock the firmware folder: ${(error as Error).message}`);
-      process.exitCode = 2;
-      return;
-    }
-    const held = lock;
-    shutdown.add('folder lock', () => held.release());
-  }
+  const lock = config.readonly ? null : lockFolder(config, lockNotes);
+  if (lock === undefined) return;
+  if (lock) shutdown.add('folder lock', () => lock.release());
   const running = createEngine(config);
   engine = running;
   for (const note of lockNotes) running.log.warn(note);
-  for (const warning of loaded.warnings) running.log.warn(warning);
+  for (const warning of warnings) running.log.warn(warning);
   shutdown.add('engine', () => running.stop());
 
   // the dashboard's modules load while the engine starts (the broker, the first inventory load)
@@ -99,25 +81,70 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   lock?.update(running.localEndpoints);
-  if (demo) {
-    const started = demo;
-    await started.start(running);
-    shutdown.add('demo', () => started.stop());
-  }
+  if (demo) await startDemo(demo, running, shutdown);
+  if (dashboardModules) await showDashboard(running, dashboardModules, shutdown);
+  else serveHeadless(running);
+}
 
-  if (headless) {
-    process.stdout.on('error', () => {
-      // stdout closed (a pipe went away): keep serving, the log file still records
+function handleSignals(shutdown: Shutdown, engine: () => Engine | null): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      engine()?.log.info(`${signal} received; shutting down`);
+      void shutdown.run(0, signal);
     });
-    // printing goes on through the shutdown, so its steps show in the journal too; what is held
-    // (a count of repeated lines, the last second's device changes) is printed at the very end
-    process.once('exit', runHeadless(running));
-    return;
   }
+  process.on('uncaughtException', error => {
+    const running = engine();
+    if (running) running.log.error(`unexpected error: ${error.stack ?? error.message}`);
+    else fail(`unexpected error: ${error.stack ?? error.message}`);
+    void shutdown.run(1, 'unexpected error');
+  });
+  process.on('unhandledRejection', reason => {
+    engine()?.log.error(`unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
+  });
+}
 
-  const [{runUi}, {createEngineSource}] = await dashboardModules!;
-  const {store, actions} = createEngineSource(running);
-  const ui = runUi({store, actions, console: running.logger.child('console')});
+/** The settings read and checked, and the firmware folder made; null (exit 2, the problems on stderr) when they are wrong. */
+function settle(flags: CliOverrides): {config: Config; warnings: readonly string[]} | null {
+  const prepared = prepareStart(flags);
+  if (!prepared.ok) {
+    for (const problem of prepared.problems) fail(problem);
+    fail('not started; fix the settings above (homie-ota --help lists them).');
+    process.exitCode = 2;
+    return null;
+  }
+  return prepared;
+}
+
+/** The folder's lock, or undefined (exit 2, said on stderr) when another homie-ota holds it. */
+function lockFolder(config: Config, notes: string[]): InstanceLock | undefined {
+  try {
+    return InstanceLock.acquire(config.firmwareRoot, {version: VERSION}, text => notes.push(text));
+  } catch (error) {
+    fail(error instanceof StartupError ? error.message : `cannot lock the firmware folder: ${(error as Error).message}`);
+    process.exitCode = 2;
+    return undefined;
+  }
+}
+
+async function startDemo(demo: Demo, engine: Engine, shutdown: Shutdown): Promise<void> {
+  await demo.start(engine);
+  shutdown.add('demo', () => demo.stop());
+}
+
+function serveHeadless(engine: Engine): void {
+  process.stdout.on('error', () => {
+    // stdout closed (a pipe went away): keep serving, the log file still records
+  });
+  // printing goes on through the shutdown, so its steps show in the journal too; what is held
+  // (a count of repeated lines, the last second's device changes) is printed at the very end
+  process.once('exit', runHeadless(engine));
+}
+
+async function showDashboard(engine: Engine, modules: ReturnType<typeof loadDashboard>, shutdown: Shutdown): Promise<void> {
+  const [{runUi}, {createEngineSource}] = await modules;
+  const {store, actions} = createEngineSource(engine);
+  const ui = runUi({store, actions, console: engine.logger.child('console')});
   shutdown.add('dashboard', () => {
     ui.close();
     store.dispose();
@@ -130,7 +157,7 @@ function fail(message: string): void {
   process.stderr.write(`homie-ota: ${printable(message)}\n`);
 }
 
-async function loadDashboard(engine: ReturnType<typeof createEngine>) {
+async function loadDashboard(engine: Engine) {
   // Ink prints only a final frame when it believes it runs under CI (any CI variable, even empty);
   // we are on a terminal, so the dashboard must be live
   delete process.env.CI;

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import {optionRows, parseCommandLine, type CommandFlag} from '../args.js';
 import {identifyFirmware, type Identification} from '../engine/firmware/identify.js';
 import {planFiling} from '../engine/firmware/plan.js';
 import {humanBytes, printable} from '../engine/util/text.js';
@@ -9,11 +10,19 @@ import {humanBytes, printable} from '../engine/util/text.js';
  * would store each under. Exit status 1 when any file is not a usable image (or cannot be read), so
  * a build script can check an image before uploading it.
  */
+const FLAGS: readonly CommandFlag[] = [
+  {name: 'json', type: 'boolean', help: 'print the results as JSON'},
+  {name: 'help', type: 'boolean', short: 'h', help: 'show this help'},
+];
+
 const USAGE = `Usage: homie-ota inspect [--json] FILE…
 
   Shows what homie-ota detects in firmware binaries: Homie name and version, chip, flash settings,
   gzip, size, MD5 and SHA-256, and the name the firmware store would give the file.
-  Exit status: 0 all files usable, 1 at least one is not, 2 usage error.`;
+  Exit status: 0 all files usable, 1 at least one is not, 2 usage error.
+
+  Options
+${optionRows(FLAGS, 10)}`;
 
 const READ_MAX = 64 * 1024 * 1024;
 
@@ -62,17 +71,17 @@ export function formatResult(result: InspectResult): string {
 }
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  const cli = parseCommandLine(argv, FLAGS);
+  if (cli.ok && cli.flags.help) {
     out.write(`${USAGE}\n`);
     return 0;
   }
-  const json = argv.includes('--json');
-  const unknown = argv.filter(a => a.startsWith('-') && a !== '--json');
-  const files = argv.filter(a => !a.startsWith('-'));
-  if (unknown.length > 0 || files.length === 0) {
-    err.write(`homie-ota inspect: ${unknown.length > 0 ? `unknown option ${unknown[0]}` : 'no file given'}\n${USAGE}\n`);
+  if (!cli.ok || cli.input.length === 0) {
+    err.write(`homie-ota inspect: ${cli.ok ? 'no file given' : cli.error}\n${USAGE}\n`);
     return 2;
   }
+  const json = Boolean(cli.flags.json);
+  const files = cli.input;
   const results: InspectResult[] = [];
   for (const file of files) results.push(await inspectFile(file));
   if (json) out.write(`${JSON.stringify(results, null, 2)}\n`);

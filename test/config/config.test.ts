@@ -2,8 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {parseIni, parseBoolean} from '../../src/config/ini.js';
-import {loadConfig, parseMqttUrl, parsePrefixes, parseSize} from '../../src/config/load.js';
+import {loadConfig} from '../../src/config/load.js';
+import {parseMqttUrl} from '../../src/config/mqtt-url.js';
 import {KEYS} from '../../src/config/schema.js';
+import {parsePrefixes, parseSize, valueSchema} from '../../src/config/values.js';
+import {prepareFolders} from '../../src/startup.js';
 import {tempDir} from '../helpers/tmp.js';
 
 let dir: string;
@@ -40,7 +43,7 @@ describe('INI reader', () => {
 });
 
 describe('loadConfig', () => {
-  it('runs on defaults with no file: embedded broker, port 9080, ./firmwares created', () => {
+  it('runs on defaults with no file: embedded broker, port 9080, ./firmwares, and creates nothing', () => {
     const result = loadConfig({}, {}, dir);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
@@ -53,8 +56,11 @@ describe('loadConfig', () => {
     expect(c.base64).toBe(true);
     expect(c.concurrency).toBe(2);
     expect(c.firmwareRoot).toBe(path.join(dir, 'firmwares'));
-    expect(fs.statSync(c.firmwareRoot).isDirectory()).toBe(true);
     expect(c.logFile).toBe(path.join(dir, 'homie-ota.log'));
+    // reading the settings leaves the disk as it was: the start makes the folders
+    expect(fs.readdirSync(dir)).toEqual([]);
+    expect(prepareFolders(c, result.label)).toEqual([]);
+    expect(fs.statSync(c.firmwareRoot).isDirectory()).toBe(true);
   });
 
   it("reads the original's homie-ota.ini unchanged", () => {
@@ -92,13 +98,31 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('reports a firmware root that cannot be created', () => {
+  it('reports a firmware root that cannot be created, naming where it was set', () => {
     write('not-a-dir', 'x');
     const result = loadConfig({firmwareDir: 'not-a-dir/firmwares'}, {}, dir);
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    expect(result.errors).toHaveLength(1);
-    expect(result.errors[0]).toMatch(/^--firmware-dir "not-a-dir\/firmwares": cannot create or write .*ENOTDIR.*OTA_FIRMWARE_ROOT/);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const problems = prepareFolders(result.config, result.label);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^--firmware-dir "not-a-dir\/firmwares": cannot create or write .*ENOTDIR.*OTA_FIRMWARE_ROOT/);
+    write('homie-ota.ini', '[global]\nOTA_FIRMWARE_ROOT = not-a-dir/store\n');
+    const fromFile = loadConfig({}, {}, dir);
+    expect(fromFile.ok && prepareFolders(fromFile.config, fromFile.label)).toEqual([
+      expect.stringMatching(/^\[global\] OTA_FIRMWARE_ROOT \(homie-ota\.ini\) "not-a-dir\/store": cannot create or write/),
+    ]);
+  });
+
+  it('a read-only firmware folder is enough with --readonly', () => {
+    const root = path.join(dir, 'ro');
+    fs.mkdirSync(root, {mode: 0o555});
+    const check = (readonly: boolean) => {
+      const r = loadConfig({firmwareDir: 'ro', readonly}, {}, dir);
+      return r.ok ? prepareFolders(r.config, r.label) : r.errors;
+    };
+    expect(check(true)).toEqual([]);
+    // root may write anywhere: the refusal is only seen as another user
+    if (process.getuid?.() !== 0) expect(check(false)).toEqual([expect.stringMatching(/cannot create or write .*EACCES/)]);
   });
 
   it('never prints a secret value in an error', () => {
@@ -156,6 +180,24 @@ describe('loadConfig', () => {
     expect(parseMqttUrl('embedded')).toEqual({embedded: true});
     expect(parseMqttUrl('http://x')).toEqual({error: expect.stringMatching(/unsupported scheme http/)});
     expect(parseMqttUrl('not a url')).toEqual({error: expect.stringMatching(/expected mqtt:\/\//)});
+  });
+
+  it('checks every key by its kind, and every default passes its own check', () => {
+    for (const key of KEYS) expect(valueSchema(key, dir).safeParse(key.default), key.key).toMatchObject({success: true});
+    expect(valueSchema(KEYS.find(k => k.key === 'OTA_CONCURRENCY')!, dir).safeParse('65')).toMatchObject({
+      success: false, error: {issues: [expect.objectContaining({message: 'not a number of transfers; use a whole number from 1 to 64'})]},
+    });
+  });
+
+  it('reads the example settings file without a problem or a warning, and it sets what the defaults set', () => {
+    fs.copyFileSync(new URL('../../homie-ota.example.ini', import.meta.url), path.join(dir, 'homie-ota.ini'));
+    const fromExample = loadConfig({}, {}, dir);
+    fs.rmSync(path.join(dir, 'homie-ota.ini'));
+    const defaults = loadConfig({}, {}, dir);
+    expect(fromExample.ok && fromExample.warnings).toEqual([]);
+    if (!fromExample.ok || !defaults.ok) throw new Error('not loaded');
+    const same = (c: typeof defaults.config) => ({...c, configFile: null, mqtt: {...c.mqtt, clientId: ''}});
+    expect(same(fromExample.config)).toEqual(same(defaults.config));
   });
 
   it('has a help text for every key and unique names', () => {
