@@ -1,14 +1,35 @@
 /**
- * Prints the configuration and keyboard tables of the README from the code that defines them
- * (src/config/schema.ts, src/ui/keymap.ts). Run: npx tsx scripts/readme-tables.ts
- * test/docs/readme.test.ts fails when the README drifts from them.
+ * Prints the configuration and keyboard tables of the README and homie-ota.example.ini from the code
+ * that defines them (src/config/schema.ts, src/ui/keymap.ts). Run: npx tsx scripts/readme-tables.ts;
+ * with --write it puts them into README.md and homie-ota.example.ini.
+ * test/docs/readme.test.ts fails when the README or the example file drifts from them.
  */
-import {KEYS} from '../src/config/schema.js';
+import {KEYS, type KeySpec, type Section} from '../src/config/schema.js';
 import {BINDINGS, keyLabel, type Scope} from '../src/ui/keymap.js';
 
 export function configTable(): string {
   const rows = KEYS.map(k => `| \`[${k.section}]\` ${k.key} | ${k.flag ? `\`${k.flag}\`` : ''} | ${k.default === '' ? '(unset)' : `\`${k.default}\``} | ${k.help.replace(/\|/g, '\\|')} |`);
   return ['| Key | Flag | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+const INI_HEADER = `; homie-ota settings. Copy to homie-ota.ini (or pass --config FILE, or set $INIFILE).
+; The keys of the original homie-ota work unchanged; every key is optional.
+; Command-line flags override these values (homie-ota --help).`;
+
+/** A key in the example file: its comment, then the key with its default, or commented out with an example value. */
+function iniEntry(key: KeySpec): string[] {
+  const comment = key.ini?.comment?.split('\n').map(line => `; ${line}`) ?? [];
+  // booleans as the original's example wrote them (Python's True and False)
+  const value = key.kind === 'bool' ? key.default.replace(/^./, c => c.toUpperCase()) : key.default;
+  const example = key.ini?.example;
+  return [...comment, example === undefined ? `${key.key} = ${value}` : `; ${key.key} = ${example}`];
+}
+
+/** homie-ota.example.ini: every key of the table, under its section. */
+export function exampleIni(): string {
+  const sections: Section[] = ['global', 'mqtt'];
+  const blocks = sections.map(section => [`[${section}]`, ...KEYS.filter(k => k.section === section).flatMap(iniEntry)].join('\n'));
+  return `${[INI_HEADER, ...blocks].join('\n\n')}\n`;
 }
 
 const SCOPES: Array<[Scope, string]> = [
@@ -28,7 +49,7 @@ export function keyTable(): string {
 }
 
 if (process.argv[1]?.endsWith('readme-tables.ts') && !process.argv.includes('--write')) {
-  process.stdout.write(`${configTable()}\n\n${keyTable()}\n`);
+  process.stdout.write(`${configTable()}\n\n${keyTable()}\n\n${exampleIni()}`);
 }
 
 /** Replace the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`. */
@@ -48,4 +69,5 @@ if (process.argv[1]?.endsWith('readme-tables.ts') && process.argv.includes('--wr
   readme = replaceSection(readme, 'config-table', configTable());
   readme = replaceSection(readme, 'key-table', keyTable());
   fs.writeFileSync(file, readme);
+  fs.writeFileSync(new URL('../homie-ota.example.ini', import.meta.url), exampleIni());
 }

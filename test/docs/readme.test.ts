@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import {describe, expect, it} from 'vitest';
-import {configTable, keyTable} from '../../scripts/readme-tables.js';
+import {configTable, exampleIni, keyTable} from '../../scripts/readme-tables.js';
 import {MAIN_HELP} from '../../src/cli.js';
 
 const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -14,6 +14,11 @@ describe('README', () => {
 
   it('has the configuration table the code defines (npx tsx scripts/readme-tables.ts --write)', () => {
     expect(readme).toContain(configTable());
+  });
+
+  it('ships the example settings file the code defines, every key under its section (npx tsx scripts/readme-tables.ts --write)', () => {
+    const example = fs.readFileSync(new URL('../../homie-ota.example.ini', import.meta.url), 'utf8');
+    expect(example).toBe(exampleIni());
   });
 
   it('has the keyboard table the keymap defines', () => {
