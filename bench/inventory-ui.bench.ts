@@ -16,6 +16,7 @@ import {EventEmitter} from 'node:events';
 import stripAnsi from 'strip-ansi';
 import type {BenchResult} from './run.js';
 import {percentile} from './lib/stats.js';
+import {RAW_MQTT_PRELUDE} from './lib/raw-mqtt-script.js';
 import {createEngine} from '../src/engine/create-engine.js';
 import type {Engine} from '../src/engine/engine.js';
 import {createEngineSource} from '../src/store/engine-source.js';
@@ -68,14 +69,7 @@ class FakeStdin extends EventEmitter {
 }
 
 /** A publisher process sending `rate` messages/s (non-retained stats, some state flips) to `count` devices. */
-const LIVE_PUBLISHER = `
-const net = require('node:net');
-const [port, count, rate] = process.argv.slice(1).map(Number);
-const s = net.connect(port, '127.0.0.1');
-const str = t => { const b = Buffer.from(t); return Buffer.concat([Buffer.from([b.length >> 8, b.length & 255]), b]); };
-const len = n => { const o = []; do { let x = n % 128; n = Math.floor(n / 128); if (n) x |= 128; o.push(x); } while (n); return Buffer.from(o); };
-const packet = (type, body) => Buffer.concat([Buffer.from([type]), len(body.length), body]);
-s.write(packet(0x10, Buffer.concat([Buffer.from([0, 4, 77, 81, 84, 84, 4, 2, 0, 60]), str('bench-live-' + process.pid)])));
+const LIVE_PUBLISHER = `${RAW_MQTT_PRELUDE}
 let n = 0;
 setInterval(() => {
   const chunks = [];
@@ -89,7 +83,6 @@ setInterval(() => {
   }
   s.write(Buffer.concat(chunks));
 }, 50);
-setInterval(() => s.write(Buffer.from([0xc0, 0])), 20000);
 `;
 
 // React and the UI load inside run(), after NODE_ENV is set as the app sets it (main.ts)

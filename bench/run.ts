@@ -1,6 +1,7 @@
 /**
  * `npm run bench [name…]`: runs every bench/*.bench.ts (or the named ones) in turn and prints one
- * table per benchmark. Each module exports `run(): Promise<BenchResult>`.
+ * table per benchmark. Each module exports `run(): Promise<BenchResult>`. With BENCH_JSON=<file>, a single
+ * benchmark also writes its results there as JSON.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,7 +33,10 @@ if (files.length === 0) {
 if (files.length === 1) {
   const mod = (await import(pathToFileURL(path.join(here, files[0]!)).href)) as {run: () => Promise<BenchResult | BenchResult[]>};
   const results = await mod.run();
-  for (const result of Array.isArray(results) ? results : [results]) process.stdout.write(`\n${formatTable(result)}\n`);
+  const list = Array.isArray(results) ? results : [results];
+  for (const result of list) process.stdout.write(`\n${formatTable(result)}\n`);
+  // another bench that reuses this one's figures reads them from here
+  if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(list));
 } else {
   // one process per benchmark, so one's memory and warm caches never colour the next one's figures
   const {spawnSync} = await import('node:child_process');

@@ -1,0 +1,118 @@
+/**
+ * One measured start of the built CLI (headless) against a broker that already holds a fleet's retained
+ * attributes, as the inventory figures need it: from process start to "all ready" and to "all complete",
+ * resident memory at that moment and its peak. Used by the benches and by scripts/profile-load.ts.
+ *
+ * "complete" = the device is listed, `$state` ready, firmware name and version and IP known (an inverted
+ * GET /api/devices?filter= returns none that lack one), then checked on every 50th device's detail: all
+ * nodes with their properties. Fleets come from publishFleet (firmware fleet-sensor 1.0.0, IP 10.x).
+ */
+import {spawn, type ChildProcess} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {CLI, freePort, tempDir} from './processes.js';
+
+export interface FleetStart {
+  readonly devices: number;
+  /** ms from spawn until GET /api/inventory counts every device ready */
+  readonly readyMs: number;
+  /** ms from spawn until no device lacks $state ready, firmware name/version or IP (polled every COMPLETE_POLL_MS) */
+  readonly completeMs: number;
+  /** ms from spawn until the discovery says every device had all its topics */
+  readonly discoveryMs: number;
+  /** resident memory when complete, and the peak so far (VmHWM) */
+  readonly rssMb: number;
+  readonly peakRssMb: number;
+  /** false: a sampled device lacked nodes or properties */
+  readonly nodesKnown: boolean;
+}
+
+export const COMPLETE_POLL_MS = 100;
+const FILTER = 'state:ready fw:fleet-sensor version:1.0.0 ip:10.';
+
+export function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024);
+}
+
+async function getJson(url: string): Promise<any> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
+}
+
+export interface StartedCli {
+  readonly child: ChildProcess;
+  readonly base: string;
+  readonly dir: string;
+  readonly startedAt: number;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** The built CLI, headless, with its own temp folder, HTTP port and firmware folder. `nodeArgs` go before the script (--cpu-prof …). */
+export async function startCli(args: string[], options: {nodeArgs?: string[]; env?: NodeJS.ProcessEnv; firmware?: ReadonlyArray<readonly [string, Buffer]>} = {}): Promise<StartedCli> {
+  const dir = tempDir('homie-ota-bench-');
+  if (options.firmware) {
+    fs.mkdirSync(path.join(dir, 'fw'));
+    for (const [name, image] of options.firmware) fs.writeFileSync(path.join(dir, 'fw', name), image);
+  }
+  const port = await freePort();
+  const startedAt = performance.now();
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, '--headless', '--http-host', '127.0.0.1', '--http-port', String(port),
+    '--firmware-dir', path.join(dir, 'fw'), '--log-file', 'none', '--no-watch', ...args], {stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, env: options.env ?? process.env});
+  let stderr = '';
+  child.stderr!.on('data', d => (stderr += d));
+  return {
+    child, dir, startedAt, base: `http://127.0.0.1:${port}`, stderr: () => stderr,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise(resolve => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      fs.rmSync(dir, {recursive: true, force: true});
+    },
+  };
+}
+
+/** Wait until `count` devices are ready and complete; the CLI keeps running. */
+export async function waitComplete(cli: StartedCli, count: number, timeoutMs = 180_000): Promise<FleetStart> {
+  const deadline = Date.now() + timeoutMs;
+  const since = () => performance.now() - cli.startedAt;
+  let readyMs = NaN;
+  let completeMs = NaN;
+  let discoveryMs = NaN;
+  let lastFilter = 0;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error(`not complete after ${timeoutMs} ms; stderr: ${cli.stderr()}`);
+    if (cli.child.exitCode !== null) throw new Error(`homie-ota exited (${cli.child.exitCode}): ${cli.stderr()}`);
+    const status = await getJson(`${cli.base}/api/inventory`).catch(() => null);
+    if (status && Number.isNaN(readyMs) && status.total === count && (status.states?.ready ?? 0) === count) readyMs = since();
+    if (status?.discovery?.completedAt && Number.isNaN(discoveryMs)) discoveryMs = status.discovery.completedAt - (Date.now() - since());
+    if (!Number.isNaN(readyMs) && performance.now() - lastFilter >= COMPLETE_POLL_MS) {
+      lastFilter = performance.now();
+      const lacking = (await getJson(`${cli.base}/api/devices?invert=true&filter=${encodeURIComponent(FILTER)}`)) as unknown[];
+      if (lacking.length === 0) completeMs = since();
+    }
+    if (!Number.isNaN(completeMs)) break;
+    await new Promise(resolve => setTimeout(resolve, 25));
+  }
+  const rssMb = procStatusMb(cli.child.pid!, 'VmRSS');
+  const peakRssMb = procStatusMb(cli.child.pid!, 'VmHWM');
+  let nodesKnown = true;
+  const list = (await getJson(`${cli.base}/api/devices`)) as Array<{key: string}>;
+  for (const r of list.filter((_, i) => i % 50 === 0 || i === list.length - 1)) {
+    const detail = await getJson(`${cli.base}/api/devices/${encodeURIComponent(r.key)}`);
+    const properties = detail.nodes.reduce((n: number, node: {properties: unknown[]}) => n + node.properties.length, 0);
+    if (detail.nodes.length < 2 || properties < 3) nodesKnown = false;
+  }
+  if (Number.isNaN(discoveryMs)) {
+    const status = await getJson(`${cli.base}/api/inventory`);
+    if (status.discovery?.completedAt) discoveryMs = status.discovery.completedAt - (Date.now() - since());
+  }
+  const round = Math.round;
+  return {devices: count, readyMs: round(readyMs), completeMs: round(completeMs), discoveryMs: round(discoveryMs), rssMb, peakRssMb, nodesKnown};
+}
