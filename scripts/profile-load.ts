@@ -140,14 +140,14 @@ async function profileRun(count: number, out: string): Promise<void> {
     // a snapshot of a few hundred MB would otherwise dominate the profile)
     const profiled = await startCli(['--mqtt', broker.url], {nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(out)}`]});
     try {
-      const r = await waitComplete(profiled, count);
+      const r = await waitComplete(profiled, count, {quiet: true});
       report.push(`${count} devices (profiled start): ready ${r.readyMs} ms, complete ${r.completeMs} ms, discovery ${r.discoveryMs} ms, RSS ${r.rssMb} MB (peak ${r.peakRssMb})`);
     } finally {
       await profiled.stop();
     }
     const cli = await startCli(['--mqtt', broker.url], {nodeArgs: ['--heapsnapshot-signal=SIGUSR2']});
     try {
-      const r = await waitComplete(cli, count);
+      const r = await waitComplete(cli, count, {quiet: true});
       report.push(`${count} devices: ready ${r.readyMs} ms, complete ${r.completeMs} ms, discovery ${r.discoveryMs} ms, RSS ${r.rssMb} MB (peak ${r.peakRssMb})`);
       report.push(memoryLine(`at ${count} devices`, cli.child.pid!));
       const loaded = await snapshotOf(cli, `loaded-${count}`, out);
