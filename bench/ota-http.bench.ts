@@ -63,7 +63,7 @@ export async function run(): Promise<BenchResult> {
     const child = spawn(command, args, {cwd: dir, stdio: 'ignore'});
     let ours: WrkResult;
     try {
-      await waitForPort(httpPort);
+      await waitForPort(httpPort, 60_000); // a loaded machine can take more than 10 s to start it
       await new Promise(resolve => setTimeout(resolve, 500));
       ours = wrk(`http://127.0.0.1:${httpPort}/ota`, otaHeaders, pin);
     } finally {
