@@ -64,8 +64,9 @@ export async function measureStart(brokerUrl: string, count: number, options: {e
         const list = (await get(`${base}/api/devices`)) as Array<{state: string}>;
         if (list.length === count && list.every(r => r.state === 'ready')) readyMs = performance.now() - started;
       }
-      if (status && status.discovery?.completedAt && Number.isNaN(loadedMs)) {
-        loadedMs = status.discovery.completedAt - (Date.now() - (performance.now() - started));
+      // completedAt ends the first load only; devices found meanwhile load after it
+      if (status && status.discovery?.phase === 'complete' && Number.isNaN(loadedMs)) {
+        loadedMs = performance.now() - started;
         lateFinds = status.discovery.lateFinds;
       }
       if (!Number.isNaN(readyMs) && !Number.isNaN(loadedMs)) break;

@@ -18,7 +18,7 @@ export interface FleetStart {
   readonly readyMs: number;
   /** ms from spawn until no device lacks $state ready, firmware name/version or IP (see waitComplete for the polling) */
   readonly completeMs: number;
-  /** ms from spawn until the discovery says every device had all its topics */
+  /** ms from spawn until GET /api/inventory first showed the discovery's phase complete (NaN: it had not) */
   readonly discoveryMs: number;
   /** resident memory when complete, and the peak so far (VmHWM) */
   readonly rssMb: number;
@@ -109,7 +109,10 @@ export async function waitComplete(cli: StartedCli, count: number, options: {tim
     const status = await getJson(`${cli.base}/api/inventory`).catch(() => null);
     if (status && Number.isNaN(answeringMs)) answeringMs = since();
     if (status && Number.isNaN(readyMs) && status.total === count && (status.states?.ready ?? 0) === count) readyMs = since();
-    if (status?.discovery?.completedAt && Number.isNaN(discoveryMs)) discoveryMs = status.discovery.completedAt - (Date.now() - since());
+    // completedAt marks the end of the first load only (devices found meanwhile load after it): the
+    // discovery is done when its phase says complete, and not while it has gone back to loading
+    const done = status?.discovery?.phase === 'complete';
+    if (status) discoveryMs = done ? (Number.isNaN(discoveryMs) ? since() : discoveryMs) : NaN;
     // the list of devices still lacking something costs homie-ota a JSON of every such record: asked
     // once a second while many lack attributes, every COMPLETE_POLL_MS once few do or the discovery ends
     const close = !Number.isNaN(discoveryMs) || lacking < count / 50;
@@ -131,10 +134,6 @@ export async function waitComplete(cli: StartedCli, count: number, options: {tim
     const detail = await getJson(`${cli.base}/api/devices/${encodeURIComponent(r.key)}`);
     const properties = detail.nodes.reduce((n: number, node: {properties: unknown[]}) => n + node.properties.length, 0);
     if (detail.nodes.length < 2 || properties < 3) nodesKnown = false;
-  }
-  if (Number.isNaN(discoveryMs)) {
-    const status = await getJson(`${cli.base}/api/inventory`);
-    if (status.discovery?.completedAt) discoveryMs = status.discovery.completedAt - (Date.now() - since());
   }
   const round = Math.round;
   return {devices: count, readyMs: round(readyMs), completeMs: round(completeMs), discoveryMs: round(discoveryMs), rssMb, peakRssMb, nodesKnown,
