@@ -113,8 +113,13 @@ async function snapshotOf(cli: StartedCli, label: string, out: string): Promise<
     if (!made) continue;
     const size = fs.statSync(path.join(cli.dir, made)).size;
     await new Promise(resolve => setTimeout(resolve, 1000));
-    // written when the size stops growing and the JSON closes
-    if (size > 0 && fs.statSync(path.join(cli.dir, made)).size === size) {
+    // written when the size stops growing and the JSON closes (a loaded disk pauses mid-file)
+    const file = path.join(cli.dir, made);
+    const tail = Buffer.alloc(2);
+    const fd = fs.openSync(file, 'r');
+    fs.readSync(fd, tail, 0, 2, Math.max(0, size - 2));
+    fs.closeSync(fd);
+    if (size > 0 && fs.statSync(file).size === size && tail.toString().trim().endsWith('}')) {
       const target = path.join(out, `${label}.heapsnapshot`);
       fs.copyFileSync(path.join(cli.dir, made), target);
       return target;
