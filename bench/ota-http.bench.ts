@@ -6,7 +6,7 @@
 import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import {buildFirmwareImage} from '../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../src/sim/build-image.js';
 import type {BenchResult} from './run.js';
 import {CLI, freePort, tempDir, waitForPort, which} from './lib/processes.js';
 

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {buildFirmwareImage} from '../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../src/sim/build-image.js';
 import {startFleet} from '../src/sim/index.js';
 import type {BenchResult} from './run.js';
 import {freePort, rssMb, startHomieOta, stop, tempDir, waitForPort, which} from './lib/processes.js';

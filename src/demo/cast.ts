@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {buildFirmwareImage, type Chip} from '../engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../sim/build-image.js';
+import type {Chip} from '../engine/firmware/image-format.js';
 import {SIM_IMAGE_SIZE, spreadGenerations, type DeviceSpec} from '../sim/index.js';
 
 /**

@@ -1,4 +1,4 @@
-import type {SimDevice} from './device.js';
+import type {DeviceHandle} from './device-handle.js';
 import {handlePull, handlePush} from './device-ota.js';
 import type {Message} from './mqtt/session.js';
 import {acceptSet, findProperty} from './sketch.js';
@@ -8,7 +8,7 @@ import {acceptSet, findProperty} from './sketch.js';
  * broadcasts first, then only topics of its own id — firmware push, reset, config patch, Homie 1.x
  * `$ota`/`$reset`, and `/set` on the sketch's properties. One message at a time (device.ts).
  */
-export async function handleMessage(device: SimDevice, message: Message, epoch: number): Promise<void> {
+export async function handleMessage(device: DeviceHandle, message: Message, epoch: number): Promise<void> {
   const base = device.generation === 'homie5' ? `${device.prefix}/5/` : `${device.prefix}/`;
   if (!message.topic.startsWith(base)) return;
   const levels = message.topic.slice(base.length).split('/');
@@ -36,7 +36,7 @@ export async function handleMessage(device: SimDevice, message: Message, epoch: 
   }
 }
 
-function set(device: SimDevice, node: string, propertyId: string, payload: string, epoch: number): void {
+function set(device: DeviceHandle, node: string, propertyId: string, payload: string, epoch: number): void {
   const property = findProperty(node, propertyId);
   if (!property || !property.settable) return; // "property not settable"
   const value = acceptSet(property, payload);
@@ -46,7 +46,7 @@ function set(device: SimDevice, node: string, propertyId: string, payload: strin
   device.emit('set', {node, property: propertyId, value});
 }
 
-function resetToConfigMode(device: SimDevice, topic: string, epoch: number): void {
+function resetToConfigMode(device: DeviceHandle, topic: string, epoch: number): void {
   // the device overwrites the flag with false, then reboots into configuration mode (an access point)
   void device.send({kind: 'pub', topic, payload: 'false', qos: device.profile.qos, retain: true}, true, epoch).then(() => {
     if (epoch !== device.epoch) return;
@@ -57,7 +57,7 @@ function resetToConfigMode(device: SimDevice, topic: string, epoch: number): voi
   });
 }
 
-function configSet(device: SimDevice, payload: string, epoch: number): void {
+function configSet(device: DeviceHandle, payload: string, epoch: number): void {
   // the patch topic is cleared at once, valid or not
   void device.send({kind: 'pub', topic: `${device.root}/$implementation/config/set`, payload: '', qos: 1, retain: true}, true, epoch);
   let patch: unknown;

@@ -1,4 +1,4 @@
-import type {SimDevice} from './device.js';
+import type {DeviceHandle} from './device-handle.js';
 import {driftTemperature} from './sketch.js';
 
 /**
@@ -6,7 +6,7 @@ import {driftTemperature} from './sketch.js';
  * the stats timers of its firmware, the thermometer reporting, and — for a sleepy device — going to
  * sleep after its awake time. Everything is tied to the connection's epoch and stops with it.
  */
-export function runSketch(device: SimDevice, epoch: number, firstSinceBoot: boolean): void {
+export function runSketch(device: DeviceHandle, epoch: number, firstSinceBoot: boolean): void {
   // homie-esp8266 sketches publish their values in setup(), which runs once per boot
   if (firstSinceBoot && device.generation !== 'homie4' && device.generation !== 'homie5') {
     for (const [key, value] of device.values) void device.send(device.valueStep(key, value), false, epoch);
@@ -29,7 +29,7 @@ export function runSketch(device: SimDevice, epoch: number, firstSinceBoot: bool
 }
 
 /** prepareToSleep(): publish the sleep state, disconnect cleanly once the broker acknowledged it, wake later. */
-async function sleep(device: SimDevice, epoch: number, seconds: number): Promise<void> {
+async function sleep(device: DeviceHandle, epoch: number, seconds: number): Promise<void> {
   if (device.state !== 'ready') return;
   const acked = await device.send(device.profile.sleep(device.root), true, epoch);
   if (!acked || epoch !== device.epoch) return;

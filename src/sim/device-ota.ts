@@ -1,4 +1,4 @@
-import type {SimDevice} from './device.js';
+import type {DeviceHandle} from './device-handle.js';
 import type {FirmwareInfo} from './device-types.js';
 import {describeFaults} from './faults.js';
 import {httpUpdateCheck} from './http-update.js';
@@ -16,7 +16,7 @@ const FLASH_MODES = {qio: 0, qout: 1, dio: 2, dout: 3} as const;
 /** The Wi-Fi/MQTT reconnect after a connection lost mid-transfer. */
 const RECONNECT_AFTER_DROP_MS = 1500;
 
-export async function handlePush(device: SimDevice, md5Level: string, message: Message, epoch: number): Promise<void> {
+export async function handlePush(device: DeviceHandle, md5Level: string, message: Message, epoch: number): Promise<void> {
   const faults = device.faults;
   const wasReady = device.state === 'ready';
   device.setState('flashing');
@@ -74,7 +74,7 @@ export async function handlePush(device: SimDevice, md5Level: string, message: M
  * Reboot after a successful flash and come back as the new firmware — unless a fault or the image
  * says otherwise. `pullTarget` is the `$ota` version a Homie 1.x device asked for.
  */
-export function rebootInto(device: SimDevice, flashed: Buffer, pullTarget: string | undefined): void {
+export function rebootInto(device: DeviceHandle, flashed: Buffer, pullTarget: string | undefined): void {
   const old = device.fw;
   const oldImage = device.image;
   const faults = device.faults;
@@ -115,7 +115,7 @@ export function rebootInto(device: SimDevice, flashed: Buffer, pullTarget: strin
 }
 
 /** ESP8266 cores since 2.4.2 rewrite the flash-mode byte with the chip's mode: the MD5 in flash differs then. */
-function inFlash(device: SimDevice, image: Buffer): Buffer {
+function inFlash(device: DeviceHandle, image: Buffer): Buffer {
   if (device.family !== 'esp8266' || image[0] !== 0xe9) return image;
   const mode = FLASH_MODES[device.spec.flashMode ?? 'dio'];
   if (image[2] === mode) return image;
@@ -129,7 +129,7 @@ function inFlash(device: SimDevice, image: Buffer): Buffer {
  * the device; it reboots into OTA mode, pulls over HTTP as ESP8266httpUpdate, and reboots into
  * normal mode whatever the result. No status is ever published; only the new `$fwversion` tells.
  */
-export function handlePull(device: SimDevice, target: string): void {
+export function handlePull(device: DeviceHandle, target: string): void {
   if (target === device.fw.version) return;
   if (Buffer.byteLength(target) + 1 > 17) {
     device.note(`$ota "${target}": version string received is too long`);
@@ -144,7 +144,7 @@ export function handlePull(device: SimDevice, target: string): void {
   });
 }
 
-async function pull(device: SimDevice, old: FirmwareInfo, target: string): Promise<void> {
+async function pull(device: DeviceHandle, old: FirmwareInfo, target: string): Promise<void> {
   const epoch = device.epoch;
   const faults = device.faults;
   const result = await httpUpdateCheck(device.env.otaHttpUrl, {

@@ -1,4 +1,4 @@
-import type {Chip} from '../engine/firmware/build-image.js';
+import type {Chip} from '../engine/firmware/image-format.js';
 import type {Faults} from './faults.js';
 import type {Generation} from './generations.js';
 import type {HttpUpdateResult} from './http-update.js';

@@ -1,11 +1,12 @@
 import {EventEmitter} from 'node:events';
-import type {Chip} from '../engine/firmware/build-image.js';
+import type {Chip} from '../engine/firmware/image-format.js';
+import type {DeviceHandle} from './device-handle.js';
 import type {DeviceEnv, DeviceEvents, DeviceSpec, DeviceState, FirmwareInfo, HistoryEntry, StatusEntry} from './device-types.js';
 import {handleMessage} from './device-inbox.js';
 import {Outbox} from './outbox.js';
 import {describeFaults, type Faults} from './faults.js';
 import {PROFILES, type DeviceFacts, type Generation, type Profile, type Step} from './generations.js';
-import {deviceIdentity, runningImage, type Identity} from './identity.js';
+import {deviceIdentity, runningImage, splitFw, type Identity} from './identity.js';
 import type {HttpUpdateResult} from './http-update.js';
 import type {DeviceLink} from './link.js';
 import type {Message} from './mqtt/session.js';
@@ -27,7 +28,7 @@ const PUBSUB_MAX_PACKET = 128;
  * updates the way its firmware does (device-ota.ts). Everything that touches the connection is tied
  * to a connection epoch, so nothing queued before a drop leaks into the next connection.
  */
-export class SimDevice extends EventEmitter<DeviceEvents> {
+export class SimDevice extends EventEmitter<DeviceEvents> implements DeviceHandle {
   readonly id: string;
   readonly generation: Generation;
   readonly profile: Profile;
@@ -110,7 +111,7 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
   /** Start: boot and connect (faults such as `sleepy` apply from the first connection). */
   start(): void {
     if (this.#state !== 'off') return;
-    this.#boot('start');
+    this.boot('start');
   }
 
   /** Give the device more faults (merged), e.g. `inject({flashErrorAt: 50})`. */
@@ -126,8 +127,8 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
   /** Take the device off the network: with the will (power cut, the default) or a clean disconnect. */
   async goOffline(options: {will?: boolean} = {}): Promise<void> {
     const will = options.will ?? true;
-    const link = this.#leave();
-    this.#setState('offline');
+    const link = this.leave();
+    this.setState('offline');
     if (will) link.drop();
     else await link.disconnect();
   }
@@ -135,8 +136,8 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
   /** Power the device on again (after goOffline, a fault that kept it away, config mode or sleep). */
   goOnline(): void {
     if (['offline', 'dead', 'config-mode', 'stalled', 'sleeping', 'off'].includes(this.#state)) {
-      this.#leave().drop();
-      this.#boot('power on');
+      this.leave().drop();
+      this.boot('power on');
     }
   }
 
@@ -147,8 +148,8 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
 
   /** Stop for good (the fleet is stopping). With `will` the broker announces it lost (default). */
   async stop(options: {will?: boolean} = {}): Promise<void> {
-    const link = this.#leave();
-    this.#setState('off');
+    const link = this.leave();
+    this.setState('off');
     if (options.will ?? true) link.drop();
     else await link.disconnect();
   }
@@ -185,7 +186,7 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
     this.#values.set(key, value);
   }
 
-  // ---- used by device-ota.ts -------------------------------------------------------------------
+  // ---- used by the behaviours (device-inbox.ts, device-loop.ts, device-ota.ts) ------------------------
 
   get epoch(): number {
     return this.#epoch;
@@ -195,10 +196,6 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
     this.history.push({time: Date.now(), text});
     if (this.history.length > HISTORY) this.history.splice(0, this.history.length - HISTORY);
     this.env.log?.(this.id, text);
-  }
-
-  setState(state: DeviceState): void {
-    this.#setState(state);
   }
 
   /** Publish an OTA status: `$implementation/ota/status`, QoS 0, retained, ahead of other devices' traffic. */
@@ -214,33 +211,14 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
    * run `then` (swap firmware, decide not to come back …) and boot unless the state says otherwise.
    */
   restart(reason: string, then: () => void | 'stay-down', delay = this.env.rebootDelay): void {
-    this.#leave().drop();
-    this.#setState('rebooting');
+    this.leave().drop();
+    this.setState('rebooting');
     this.note(`rebooting: ${reason}`);
     this.#pendingReboot = reason;
-    this.#later(delay, () => {
+    this.later(delay, () => {
       if (then() === 'stay-down') return;
-      this.#boot(reason);
+      this.boot(reason);
     }, this.#epoch);
-  }
-
-  /** Stop everything tied to the current connection; returns the link for the caller to end. */
-  leave(): DeviceLink {
-    return this.#leave();
-  }
-
-  later(ms: number, run: () => void, epoch = this.#epoch): void {
-    this.#later(ms, run, epoch);
-  }
-
-  /** Run `run` every `ms` while this connection lasts (at once too when `now`). */
-  every(ms: number, run: () => void, epoch: number, now: boolean): void {
-    this.#every(ms, run, epoch, now);
-  }
-
-  /** Boot again (power on, wake-up). */
-  boot(reason: string): void {
-    this.#boot(reason);
   }
 
   /** The Wi-Fi quality in %, wandering a little at each report. */
@@ -262,7 +240,8 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
 
   // ---- lifecycle ------------------------------------------------------------------------------------
 
-  #boot(reason: string): void {
+  /** Boot again (power on, wake-up). */
+  boot(reason: string): void {
     this.#bootAt = Date.now();
     this.#setupDone = false;
     this.#retries = 0;
@@ -272,7 +251,7 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
 
   async #connect(): Promise<void> {
     const epoch = ++this.#epoch;
-    this.#setState('connecting');
+    this.setState('connecting');
     const wait = this.env.connectPacer.take();
     if (wait) await wait;
     if (epoch !== this.#epoch) return;
@@ -303,24 +282,24 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
     // homie-esp8266 retries at once, then backs off (1 s, 2 s, … up to a minute); jitter spreads a fleet
     const base = this.#retries === 0 ? 0 : Math.min(60_000, 1000 * 2 ** (this.#retries - 1));
     this.#retries++;
-    this.#later(base + this.env.random() * 1000, () => void this.#connect());
+    this.later(base + this.env.random() * 1000, () => void this.#connect());
   }
 
   #lost(reason: string): void {
     this.note(`connection lost: ${reason}`);
-    this.#leave();
-    this.#setState('connecting');
+    this.leave();
+    this.setState('connecting');
     this.#retryLater();
   }
 
   async #advertise(epoch: number): Promise<void> {
-    this.#setState('advertising');
+    this.setState('advertising');
     const steps = this.profile.advertise(this.facts());
     let last: Promise<boolean> = Promise.resolve(true);
     for (const step of steps) last = this.send(step, false, epoch);
     const ok = await last;
     if (!ok || epoch !== this.#epoch) return;
-    this.#setState('ready');
+    this.setState('ready');
     this.counters.advertised++;
     this.emit('advertised', this.fw);
     if (this.#pendingReboot) {
@@ -333,7 +312,8 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
     runSketch(this, epoch, firstSinceBoot);
   }
 
-  #leave(): DeviceLink {
+  /** Stop everything tied to the current connection; returns the link for the caller to end. */
+  leave(): DeviceLink {
     this.#epoch++;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
@@ -342,13 +322,13 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
     return this.env.link;
   }
 
-  #setState(state: DeviceState): void {
+  setState(state: DeviceState): void {
     if (state === this.#state) return;
     this.#state = state;
     this.emit('state', state);
   }
 
-  #later(ms: number, run: () => void, epoch = this.#epoch): void {
+  later(ms: number, run: () => void, epoch = this.#epoch): void {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       if (epoch === this.#epoch) run();
@@ -356,9 +336,10 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
     this.#timers.add(timer);
   }
 
-  #every(ms: number, run: () => void, epoch: number, now: boolean): void {
+  /** Run `run` every `ms` while this connection lasts (at once too when `now`). */
+  every(ms: number, run: () => void, epoch: number, now: boolean): void {
     if (now) run();
-    const tick = () => this.#later(ms, () => {
+    const tick = () => this.later(ms, () => {
       run();
       tick();
     }, epoch);
@@ -403,13 +384,4 @@ export class SimDevice extends EventEmitter<DeviceEvents> {
     this.#inbox = this.#inbox.then(() => (epoch === this.#epoch && this.#state !== 'stalled' ? handleMessage(this, message, epoch) : undefined))
       .catch(error => this.note(`error handling ${message.topic}: ${(error as Error).message}`));
   }
-
 }
-
-function splitFw(text: string): {name: string; version: string} {
-  const at = text.lastIndexOf('@');
-  if (at <= 0 || at === text.length - 1) throw new Error(`firmware "${text}": write name@version, e.g. relay@1.2.0`);
-  return {name: text.slice(0, at), version: text.slice(at + 1)};
-}
-
-export {splitFw};

@@ -1,4 +1,4 @@
-import type {Chip} from '../engine/firmware/build-image.js';
+import type {Chip} from '../engine/firmware/image-format.js';
 import type {DeviceSpec} from './device-types.js';
 import type {FaultAssignment} from './faults.js';
 import {GENERATION_ALIASES, PROFILES, type Generation} from './generations.js';

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
-import {buildFirmwareImage, type Chip} from '../engine/firmware/build-image.js';
+import {buildFirmwareImage} from './build-image.js';
+import type {Chip} from '../engine/firmware/image-format.js';
 
 /** Size of the firmware image a simulated device "runs" (and of the demo firmware files). */
 export const SIM_IMAGE_SIZE = 256 * 1024;
@@ -78,4 +79,11 @@ export function runningImage(chip: Chip, name: string, version: string): Running
 
 export function md5(data: Buffer): string {
   return crypto.createHash('md5').update(data).digest('hex');
+}
+
+/** "relay@1.2.0" → name and version; a clear error for anything else. */
+export function splitFw(text: string): {name: string; version: string} {
+  const at = text.lastIndexOf('@');
+  if (at <= 0 || at === text.length - 1) throw new Error(`firmware "${text}": write name@version, e.g. relay@1.2.0`);
+  return {name: text.slice(0, at), version: text.slice(at + 1)};
 }

@@ -5,7 +5,8 @@
  */
 export {startFleet, parseBrokerUrl, type Fleet, type FleetSummary} from './fleet.js';
 export {parseGenerationMix, spreadGenerations, FAITHFUL_LIMIT, type FleetOptions} from './fleet-options.js';
-export {SimDevice, splitFw} from './device.js';
+export {SimDevice} from './device.js';
+export {splitFw} from './identity.js';
 export type {DeviceSpec, DeviceState, DeviceEvents, FirmwareInfo, StatusEntry, HistoryEntry} from './device-types.js';
 export {parseFault, parseFaultAssignment, parseRate, describeFaults, FAULT_HELP, type Faults, type FaultAssignment} from './faults.js';
 export {GENERATIONS, GENERATION_ALIASES, PROFILES, type Generation} from './generations.js';

@@ -1,5 +1,6 @@
 import zlib from 'node:zlib';
-import {ESP32_CHIP_IDS, MARKERS} from '../engine/firmware/build-image.js';
+import {ESP32_CHIP_IDS} from '../engine/firmware/image-format.js';
+import {MARKERS} from '../engine/firmware/markers.js';
 
 /**
  * What a simulated device learns from an image it flashed: the Homie name/version markers (its

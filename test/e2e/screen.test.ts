@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {buildFirmwareImage} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {deviceTopics, RawPublisher} from '../helpers/homie-publisher.js';
 import {ptyContext, spawnCli, type PtyApp} from '../helpers/pty.js';
 import {freePort} from '../helpers/ports.js';

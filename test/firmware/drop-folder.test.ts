@@ -4,7 +4,7 @@ import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import type {Engine} from '../../src/engine/engine.js';
 import type {Notice} from '../../src/engine/events.js';
-import {buildFirmwareImage} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {tempDir} from '../helpers/tmp.js';
 import {sleep, waitFor} from '../helpers/wait-for.js';
 import {firmwareDir, ls, startEngine} from './helpers.js';

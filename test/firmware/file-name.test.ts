@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest';
 import {firmwareFileName, isCandidateName, parseFirmwareFileName} from '../../src/engine/firmware/file-name.js';
 import {planFiling} from '../../src/engine/firmware/plan.js';
 import {identifyFirmware} from '../../src/engine/firmware/identify.js';
-import {buildFirmwareImage} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 
 describe('store file names', () => {
   it.each([

@@ -6,7 +6,7 @@ import path from 'node:path';
 import {promisify} from 'node:util';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import type {Engine} from '../../src/engine/engine.js';
-import {buildFirmwareImage} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {rawRequest} from '../helpers/http.js';
 import {tempDir} from '../helpers/tmp.js';
 import {waitFor} from '../helpers/wait-for.js';

@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import {describe, expect, it} from 'vitest';
-import {buildFirmwareImage, homieMarkers, MARKERS, type Chip} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage, homieMarkers} from '../../src/sim/build-image.js';
+import type {Chip} from '../../src/engine/firmware/image-format.js';
 import {identifyFirmware, NO_MARKERS_REASON} from '../../src/engine/firmware/identify.js';
-import {findHomieMarkers} from '../../src/engine/firmware/markers.js';
+import {findHomieMarkers, MARKERS} from '../../src/engine/firmware/markers.js';
 
 const md5 = (data: Buffer) => crypto.createHash('md5').update(data).digest('hex');
 

@@ -5,7 +5,7 @@ import {PassThrough} from 'node:stream';
 import {promisify} from 'node:util';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {main} from '../../src/commands/inspect.js';
-import {buildFirmwareImage} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {CLI, ensureBuilt} from '../helpers/pty.js';
 import {tempDir} from '../helpers/tmp.js';
 

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
-import {buildFirmwareImage, MARKERS} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
+import {MARKERS} from '../../src/engine/firmware/markers.js';
 import {randomBytes} from './hostile-mqtt.js';
 
 /**

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {buildFirmwareImage, type Chip} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
+import type {Chip} from '../../src/engine/firmware/image-format.js';
 import {deviceTopics, RawPublisher, type DeviceOptions, type Generation} from './homie-publisher.js';
 import {freePort} from './ports.js';
 import {spawnCli, type PtyApp} from './pty.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {buildFirmwareImage, type BuildImageOptions} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage, type BuildImageOptions} from '../../src/sim/build-image.js';
 import type {Fleet} from '../../src/sim/index.js';
 import {ensureStopped, type HomieOtaProcess} from './homie-ota-process.js';
 import type {Mosquitto} from './mosquitto.js';

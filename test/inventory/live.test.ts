@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt, {type MqttClient} from 'mqtt';
-import {buildFirmwareImage} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {createEngine} from '../../src/engine/create-engine.js';
 import type {Engine} from '../../src/engine/engine.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {createEngine} from '../../src/engine/create-engine.js';
 import type {Engine} from '../../src/engine/engine.js';
-import {buildFirmwareImage, type BuildImageOptions} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage, type BuildImageOptions} from '../../src/sim/build-image.js';
 import type {Job} from '../../src/engine/ota/job.js';
 import type {OtaTimings} from '../../src/engine/ota/types.js';
 import {startFleet, type DeviceSpec, type Fleet, type FleetOptions} from '../../src/sim/index.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {createEngine} from '../../src/engine/create-engine.js';
 import type {Engine} from '../../src/engine/engine.js';
-import {buildFirmwareImage} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {v1OtaPayload} from '../../src/engine/ota/v1-payload.js';
 import {testConfig} from '../helpers/config.js';
 import {deviceTopics, RawPublisher} from '../helpers/homie-publisher.js';

@@ -1,5 +1,5 @@
 import {afterEach, describe, expect, it} from 'vitest';
-import {buildFirmwareImage} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {startFleet, type Fleet} from '../../src/sim/index.js';
 import {startAedes, type TestBroker} from '../helpers/aedes.js';
 import {runMosquittoTests, startMosquitto, type Mosquitto} from '../helpers/mosquitto.js';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
-import {buildFirmwareImage} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {startFleet, type DeviceSpec, type Fleet, type SimDevice} from '../../src/sim/index.js';
 import {startAedes, type TestBroker} from '../helpers/aedes.js';
 import {sleep} from '../helpers/wait-for.js';

@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import type {MqttClient} from 'mqtt';
-import {buildFirmwareImage} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {startFleet, type DeviceSpec, type Fleet, type SimDevice} from '../../src/sim/index.js';
 import {startAedes, type TestBroker} from '../helpers/aedes.js';
 import {runMosquittoTests, startMosquitto} from '../helpers/mosquitto.js';

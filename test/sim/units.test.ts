@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {buildFirmwareImage} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {PacketReader, encodePublish, encodeSubscribe, type Incoming} from '../../src/sim/mqtt/packets.js';
 import {topicMatches} from '../../src/sim/mqtt/topic.js';
 import {Pacer} from '../../src/sim/pacer.js';

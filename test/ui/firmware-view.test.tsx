@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import type {Engine} from '../../src/engine/engine.js';
-import {buildFirmwareImage} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {keys, renderDashboard, type RenderedDashboard} from '../helpers/render-ui.js';
 import {tempDir} from '../helpers/tmp.js';
 import {waitFor} from '../helpers/wait-for.js';

@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import {ESP32_CHIP_IDS} from './build-image.js';
 
 /**
  * The layouts of ESP firmware images (protocols.md §3.2, §3.3): enough to tell the chip family, the
@@ -7,6 +6,14 @@ import {ESP32_CHIP_IDS} from './build-image.js';
  * a device is asked to flash it).
  */
 export const IMAGE_MAGIC = 0xe9;
+
+/** The chips an image can be built for. */
+export type Chip = 'esp8266' | 'esp32' | 'esp32s2' | 'esp32s3' | 'esp32c3' | 'esp32c2' | 'esp32c6' | 'esp32h2';
+
+export const ESP32_CHIP_IDS: Record<Exclude<Chip, 'esp8266'>, number> = {
+  esp32: 0x0000, esp32s2: 0x0002, esp32c3: 0x0005, esp32s3: 0x0009, esp32c2: 0x000c, esp32c6: 0x000d, esp32h2: 0x0010,
+};
+
 const APP_DESC_MAGIC = 0xabcd5432;
 const ESP8266_APP_OFFSET = 0x1000;
 const MAX_SEGMENTS = 16;

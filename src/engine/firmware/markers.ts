@@ -1,12 +1,21 @@
-import {MARKERS} from './build-image.js';
-
 /**
  * The Homie "Autodetectable Binary Upload" markers (protocols.md §3.1). `Homie_setFirmware()` puts
  * `<left marker><text><right marker>` into the binary. The original matched them with a greedy
  * pattern, so a sketch that carried the markers twice produced a name spanning both copies, NUL bytes
  * included (homie-ota#53). Here each left marker is paired with the *nearest* right marker within the
  * length limit, every candidate is checked, and two different values are an error, not a guess.
+ * These are the byte sequences identification looks for; the image builder (src/sim) embeds them.
  */
+export const MARKERS = {
+  signature: Buffer.from('%HOMIE_ESP8266_FW%', 'latin1'),
+  nameLeft: Buffer.from([0xbf, 0x84, 0xe4, 0x13, 0x54]),
+  nameRight: Buffer.from([0x93, 0x44, 0x6b, 0xa7, 0x75]),
+  versionLeft: Buffer.from([0x6a, 0x3f, 0x3e, 0x0e, 0xe1]),
+  versionRight: Buffer.from([0xb0, 0x30, 0x48, 0xd4, 0x1a]),
+  brandLeft: Buffer.from([0xfb, 0x2a, 0xf5, 0x68, 0xc0]),
+  brandRight: Buffer.from([0x6e, 0x2f, 0x0f, 0xeb, 0x2d]),
+} as const;
+
 export const NAME_MAX = 32;
 export const VERSION_MAX = 16;
 export const BRAND_MAX = 32;

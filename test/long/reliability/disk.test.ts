@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {buildFirmwareImage} from '../../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../../src/sim/build-image.js';
 import {startFleet, type Fleet} from '../../../src/sim/index.js';
 import {ensureStopped, startHomieOta, type HomieOtaProcess} from '../../helpers/homie-ota-process.js';
 import {freePort} from '../../helpers/ports.js';

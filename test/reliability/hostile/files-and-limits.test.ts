@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import type {Engine} from '../../../src/engine/engine.js';
-import {buildFirmwareImage} from '../../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../../src/sim/build-image.js';
 import {deviceTopics, RawPublisher} from '../../helpers/homie-publisher.js';
 import {waitFor} from '../../helpers/wait-for.js';
 import {age, firmwareWorld, ls, startEngine} from '../../firmware/helpers.js';

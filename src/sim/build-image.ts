@@ -1,28 +1,15 @@
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
+import {ESP32_CHIP_IDS, type Chip} from '../engine/firmware/image-format.js';
+import {MARKERS} from '../engine/firmware/markers.js';
 
 /**
  * Builds small but structurally real ESP firmware images: the ESP8266 Arduino layout (eboot padded to
  * 4 KiB, then the application image), or an ESP32-family image with its 24-byte header, chip id,
  * application descriptor and appended SHA-256. The Homie "Autodetectable Binary Upload" markers are
- * embedded in the data as `Homie_setFirmware()` does. Used by the tests and by `--demo`.
+ * embedded in the data as `Homie_setFirmware()` does. Used by the simulator, the tests, the
+ * benchmarks and `--demo`; the engine only reads images (its markers and chip ids are imported here).
  */
-export type Chip = 'esp8266' | 'esp32' | 'esp32s2' | 'esp32s3' | 'esp32c3' | 'esp32c2' | 'esp32c6' | 'esp32h2';
-
-export const ESP32_CHIP_IDS: Record<Exclude<Chip, 'esp8266'>, number> = {
-  esp32: 0x0000, esp32s2: 0x0002, esp32c3: 0x0005, esp32s3: 0x0009, esp32c2: 0x000c, esp32c6: 0x000d, esp32h2: 0x0010,
-};
-
-export const MARKERS = {
-  signature: Buffer.from('%HOMIE_ESP8266_FW%', 'latin1'),
-  nameLeft: Buffer.from([0xbf, 0x84, 0xe4, 0x13, 0x54]),
-  nameRight: Buffer.from([0x93, 0x44, 0x6b, 0xa7, 0x75]),
-  versionLeft: Buffer.from([0x6a, 0x3f, 0x3e, 0x0e, 0xe1]),
-  versionRight: Buffer.from([0xb0, 0x30, 0x48, 0xd4, 0x1a]),
-  brandLeft: Buffer.from([0xfb, 0x2a, 0xf5, 0x68, 0xc0]),
-  brandRight: Buffer.from([0x6e, 0x2f, 0x0f, 0xeb, 0x2d]),
-} as const;
-
 export interface BuildImageOptions {
   readonly chip?: Chip;
   /** Homie firmware name and version, embedded with the markers unless `markers` is false */
