@@ -11,7 +11,9 @@ import {publicBaseUrl} from './util/net.js';
 import {JumpClock} from './util/clock.js';
 import {humanDuration} from './util/text.js';
 import {Inventory} from './inventory/inventory.js';
+import {inventoryRoutes} from './inventory/http-api.js';
 import {FirmwareStore} from './firmware/store.js';
+import {firmwareRoutes} from './firmware/http-routes.js';
 import {OtaService} from './ota/ota-service.js';
 import {pullEndpoint} from './ota/pull-endpoint.js';
 import {jobsRoutes} from './ota/jobs-api.js';
@@ -24,7 +26,11 @@ export interface EngineOptions {
   readonly brokerDrainTimeoutMs?: number;
 }
 
-/** One part of the engine with a lifecycle. Constructors only store collaborators. */
+/**
+ * One part of the engine with a lifecycle. Its constructor stores what it is given (and builds its
+ * own parts); subscriptions and routes are made by the Engine's constructor, loading from disk and
+ * connecting by `start()`.
+ */
 export interface Service {
   readonly name: string;
   start(): Promise<void>;
@@ -35,6 +41,11 @@ export interface Service {
  * The worker: embedded broker, HTTP server, MQTT connection and the features built on them. It knows
  * nothing of the terminal UI; the dashboard and the headless printer both watch `bus` and read state.
  * Services start in a fixed order and stop in reverse; `stop()` is the one shutdown path.
+ *
+ * The constructor is the one place where features are built and connected: each feature is given
+ * the few narrow things it uses (settings, a log, the clock, a notice sink, the MQTT facet, a lookup
+ * of another feature), its handlers are connected to MQTT, the clock and the bus here, and its HTTP
+ * routes registered here. Features never see the Engine.
  */
 export class Engine {
   readonly bus: EventBus<EngineEvents>;
@@ -75,9 +86,25 @@ export class Engine {
 
     this.http.route('GET', '/healthz', ({res}) => sendJson(res, 200, this.health()), {auth: false});
 
-    // features: constructors only wire routes and handlers; their start() loads state from disk
-    this.firmware = new FirmwareStore(this);
-    this.inventory = new Inventory(this);
+    // features: built from narrow pieces, then connected
+    this.firmware = new FirmwareStore({
+      settings: {firmwareRoot: config.firmwareRoot, readonly: config.readonly, watch: config.watch, uploadLimit: config.http.uploadLimit},
+      log: this.logger.child('firmware'),
+      now: this.now,
+      notice: (level, text) => this.notice('firmware', level, text),
+      changed: () => this.bus.emit('firmware'),
+    });
+    this.inventory = new Inventory({
+      settings: {firmwareRoot: config.firmwareRoot, prefixes: config.mqtt.prefixes, readonly: config.readonly},
+      mqtt: this.mqtt,
+      firmware: this.firmware,
+      log: this.logger.child('inventory'),
+      now: this.now,
+      notice: (level, text) => this.notice('inventory', level, text),
+      changed: keys => this.bus.emit('inventory', keys),
+      devicesChanged: keys => this.bus.emit('devices', keys),
+    });
+    this.#connectFeatures();
     this.ota = new OtaService({
       clock: this.clock, log: this.logger.child('ota'), notices: this, mqtt: this.mqtt, devices: this.inventory, firmware: this.firmware,
       settings: config, otaUrl: () => this.otaUrl, jobsChanged: () => this.bus.emit('jobs'),
@@ -106,6 +133,20 @@ export class Engine {
       },
       stop: () => this.mqtt.stop(),
     });
+  }
+
+  /** MQTT, clock and bus handlers of the firmware store and the inventory, and their routes. */
+  #connectFeatures(): void {
+    const {firmware, inventory} = this;
+    this.clock.onJump(delta => firmware.clockJumped(delta));
+    this.http.register(firmwareRoutes(firmware));
+    this.mqtt.onMessage((topic, payload, packet) => inventory.onMessage(topic, payload, packet));
+    this.mqtt.onConnect(() => inventory.connected());
+    this.mqtt.onStatus(status => {
+      if (status.state !== 'connected') inventory.disconnected();
+    });
+    this.bus.on('firmware', () => inventory.firmwareChanged());
+    this.http.register(inventoryRoutes(inventory));
   }
 
   /** Add a feature service; it starts after those added before it and stops before them. */

@@ -1,52 +1,52 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type {Engine, Service} from '../engine.js';
 import type {Log} from '../log.js';
 import {compareVersions} from '../util/version.js';
 import {humanBytes, printable} from '../util/text.js';
 import {MetadataCache} from './cache.js';
-import {descriptionFileName, parseFirmwareFileName} from './file-name.js';
-import {readCapped} from './file-ops.js';
+import {descriptionFileName} from './file-name.js';
 import type {FilingContext} from './filing.js';
-import {DEFAULT_MAX_INFLATED, identifyFirmware} from './identify.js';
-import {compareRecords, makeRecord, type FirmwareRecord} from './records.js';
+import {DEFAULT_MAX_INFLATED} from './identify.js';
+import {compareRecords, type FirmwareRecord} from './records.js';
 import {FolderScanner} from './scanner.js';
 import type {DropStatus} from './settle.js';
 import {FolderWatcher} from './watcher.js';
-import {registerFirmwareRoutes} from './http-routes.js';
 import {ingestUpload, type UploadResult} from './ingest-upload.js';
-import {writeFileAtomic} from '../util/atomic.js';
-import {openRegularSync, readRegularFile} from '../util/safe-file.js';
+import {openRegularSync} from '../util/safe-file.js';
+import {keepUnchanged, readChecked, writeDescription, storedOrOnDisk} from './store-files.js';
+import type {ChangeResult, Outcome, StoreTuning} from './store-types.js';
 
 export type {FirmwareRecord} from './records.js';
 export type {DropStatus} from './settle.js';
 export type {UploadResult} from './ingest-upload.js';
-
-/** Timings of the watched folder; tests shorten them. */
-export interface StoreTuning {
-  /** a dropped file must be unchanged this long before it is read (default 2 s) */
-  readonly stableMs: number;
-  /** …and this long before an unusable one is moved to rejected/ (default 30 s) */
-  readonly rejectAfterMs: number;
-  /** full rescan interval, for events fs.watch misses (default 30 s) */
-  readonly rescanMs: number;
-  /** use fs.watch besides the rescan (default true) */
-  readonly fsWatch: boolean;
-  readonly maxInflated: number;
-}
-
-export interface Outcome {
-  readonly time: number;
-  readonly level: 'info' | 'warn' | 'error';
-  readonly text: string;
-}
-
-/** The answer to a change request (delete, describe) for the TUI and the HTTP routes. */
-export type ChangeResult = {readonly ok: true; readonly message: string} | {readonly ok: false; readonly status: 403 | 404 | 409 | 500; readonly message: string};
+export type {ChangeResult, Outcome, StoreTuning} from './store-types.js';
 
 const DESCRIPTION_MAX = 1000;
+
+/** What the store needs from homie-ota's settings. */
+export interface FirmwareSettings {
+  /** OTA_FIRMWARE_ROOT */
+  readonly firmwareRoot: string;
+  /** --readonly: nothing in the folder is changed */
+  readonly readonly: boolean;
+  /** OTA_WATCH: dropped files are identified and filed */
+  readonly watch: boolean;
+  /** OTA_UPLOAD_LIMIT in bytes */
+  readonly uploadLimit: number;
+}
+
+/** Everything the store is given; the engine's composition builds it. */
+export interface FirmwareStoreDeps {
+  readonly settings: FirmwareSettings;
+  readonly log: Log;
+  /** wall time in ms */
+  readonly now: () => number;
+  /** an outcome the user must see (the Log view, the log file, the headless output) */
+  readonly notice: (level: Outcome['level'], text: string) => void;
+  /** the listing or the files waiting in the folder changed */
+  readonly changed: () => void;
+}
 
 /**
  * The firmware store: `<OTA_FIRMWARE_ROOT>/<name>-<version>.bin` files with optional `.txt`
@@ -54,8 +54,10 @@ const DESCRIPTION_MAX = 1000;
  * .bin or .gz put there is identified and filed) and the upload and management HTTP routes.
  * Every change to the folder goes through one lock, so drops, uploads and deletes never interleave.
  */
-export class FirmwareStore implements Service {
+export class FirmwareStore {
   readonly name = 'firmware store';
+  readonly #deps: FirmwareStoreDeps;
+  readonly #settings: FirmwareSettings;
   readonly #log: Log;
   #records = new Map<string, FirmwareRecord>();
   #list: readonly FirmwareRecord[] = [];
@@ -70,14 +72,27 @@ export class FirmwareStore implements Service {
   #queuedScan: Promise<void> | null = null;
   #scanError: string | null = null;
 
-  constructor(readonly engine: Engine) {
-    this.#log = engine.logger.child('firmware');
-    registerFirmwareRoutes(engine, this);
-    engine.clock.onJump(delta => this.#scanner?.tracker.shift(delta));
+  constructor(deps: FirmwareStoreDeps) {
+    this.#deps = deps;
+    this.#settings = deps.settings;
+    this.#log = deps.log;
   }
 
   get root(): string {
-    return this.engine.config.firmwareRoot;
+    return this.#settings.firmwareRoot;
+  }
+
+  get readonly(): boolean {
+    return this.#settings.readonly;
+  }
+
+  get uploadLimit(): number {
+    return this.#settings.uploadLimit;
+  }
+
+  /** The wall clock jumped: files settling in the folder keep their remaining wait. */
+  clockJumped(deltaMs: number): void {
+    this.#scanner?.tracker.shift(deltaMs);
   }
 
   /** Change the folder timings (before start). */
@@ -92,31 +107,31 @@ export class FirmwareStore implements Service {
     this.#cache = cache;
     this.#scanner = new FolderScanner({
       root: this.root,
-      readonly: this.engine.readonly,
-      fileDrops: this.engine.config.watch,
-      uploadLimit: this.engine.config.http.uploadLimit,
+      readonly: this.#settings.readonly,
+      fileDrops: this.#settings.watch,
+      uploadLimit: this.#settings.uploadLimit,
       maxInflated: this.#tuning.maxInflated,
       stableMs: this.#tuning.stableMs,
       rejectAfterMs: this.#tuning.rejectAfterMs,
       cache,
       filing: this.#filing,
       log: this.#log,
-      now: () => this.engine.now(),
+      now: () => this.#deps.now(),
       outcome: (level, text) => this.#outcome(level, text),
     });
     await this.rescan(true);
     // files copied in just before the start are still settling: give them their few seconds now, so
     // the count below is what is really in the store (it said 0 on a first start with fresh files)
     const copying = () => this.#scanner!.drops().filter(d => d.state === 'copying');
-    const due = Math.max(0, ...copying().map(d => d.since + this.#tuning.stableMs)) - this.engine.now();
+    const due = Math.max(0, ...copying().map(d => d.since + this.#tuning.stableMs)) - this.#deps.now();
     if (copying().length > 0 && due <= this.#tuning.stableMs) {
       await new Promise(resolve => setTimeout(resolve, due + 50));
       await this.rescan(true);
     }
     const settling = copying().length;
-    this.#log.info(`${this.#list.length} firmware file(s) in ${this.root}${settling ? ` (${settling} more still being written: filed when complete)` : ''}; upload limit ${humanBytes(this.engine.config.http.uploadLimit)} (OTA_UPLOAD_LIMIT)${this.engine.config.watch ? '; watching it for dropped binaries' : ''}`);
-    if (this.engine.config.watch) {
-      this.#watcher = new FolderWatcher(this.root, {rescanMs: this.#tuning.rescanMs, fsWatch: this.#tuning.fsWatch, now: () => this.engine.now()}, () => void this.#backgroundScan(), this.#log);
+    this.#log.info(`${this.#list.length} firmware file(s) in ${this.root}${settling ? ` (${settling} more still being written: filed when complete)` : ''}; upload limit ${humanBytes(this.#settings.uploadLimit)} (OTA_UPLOAD_LIMIT)${this.#settings.watch ? '; watching it for dropped binaries' : ''}`);
+    if (this.#settings.watch) {
+      this.#watcher = new FolderWatcher(this.root, {rescanMs: this.#tuning.rescanMs, fsWatch: this.#tuning.fsWatch, now: () => this.#deps.now()}, () => void this.#backgroundScan(), this.#log);
       this.#watcher.start();
       // files that were still settling at the first scan get their second look
       this.#watcher.wakeAt(this.#scanner.tracker.nextDue());
@@ -180,18 +195,11 @@ export class FirmwareStore implements Service {
   }
 
   async readChecked(record: FirmwareRecord): Promise<{ok: true; data: Buffer} | {ok: false; reason: string}> {
-    let data: Buffer;
-    try {
-      data = await readRegularFile(this.pathOf(record));
-    } catch (error) {
-      return {ok: false, reason: `cannot read ${record.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check that the file is still there and readable`};
-    }
-    const md5 = crypto.createHash('md5').update(data).digest('hex');
-    if (md5 !== record.md5) {
-      void this.#backgroundScan();
-      return {ok: false, reason: `${record.file} changed on disk since it was identified (MD5 ${md5} now, ${record.md5} before); it is identified again: try again once it is listed`};
-    }
-    return {ok: true, data};
+    const result = await readChecked(this.pathOf(record), record);
+    if (result.ok) return result;
+    // changed on disk: identify it again
+    if (result.changed) void this.#backgroundScan();
+    return {ok: false, reason: result.reason};
   }
 
   /** Drops that are still being copied, wait, or are left alone (read-only mode). */
@@ -213,7 +221,7 @@ export class FirmwareStore implements Service {
 
   /** Why this firmware cannot be deleted now, or null. */
   deleteRefusal(record: FirmwareRecord): string | null {
-    if (this.engine.readonly) return 'read-only mode (--readonly): firmware cannot be deleted';
+    if (this.#settings.readonly) return 'read-only mode (--readonly): firmware cannot be deleted';
     try {
       return this.#inUse?.(record) ?? null;
     } catch (error) {
@@ -235,7 +243,7 @@ export class FirmwareStore implements Service {
       const dropsChanged = drops !== this.#lastDrops;
       this.#lastDrops = drops;
       // a file waiting in the folder is news for the view even when no record changed
-      if (!this.#replace(records) && dropsChanged) this.engine.bus.emit('firmware');
+      if (!this.#replace(records) && dropsChanged) this.#deps.changed();
       await this.#saveCache();
       this.#watcher?.wakeAt(this.#scanner.tracker.nextDue());
     });
@@ -251,7 +259,7 @@ export class FirmwareStore implements Service {
       const record = this.find(name, version);
       if (!record) return {ok: false, status: 404, message: `no firmware ${printable(name)} ${printable(version)} in the store`} as const;
       const refusal = this.deleteRefusal(record);
-      if (refusal) return {ok: false, status: this.engine.readonly ? 403 : 409, message: `${record.file} was not deleted: ${refusal}`} as const;
+      if (refusal) return {ok: false, status: this.#settings.readonly ? 403 : 409, message: `${record.file} was not deleted: ${refusal}`} as const;
       await fsp.unlink(this.pathOf(record)).catch(error => {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       });
@@ -269,7 +277,7 @@ export class FirmwareStore implements Service {
   /** Set (or, with an empty text, remove) the description: <name>-<version>.txt beside the .bin. */
   async setDescription(name: string, version: string, text: string): Promise<ChangeResult> {
     return this.#exclusive(async () => {
-      if (this.engine.readonly) return {ok: false, status: 403, message: 'read-only mode (--readonly): descriptions cannot be changed'} as const;
+      if (this.#settings.readonly) return {ok: false, status: 403, message: 'read-only mode (--readonly): descriptions cannot be changed'} as const;
       const record = this.find(name, version);
       if (!record) return {ok: false, status: 404, message: `no firmware ${printable(name)} ${printable(version)} in the store`} as const;
       const description = text.trim().slice(0, DESCRIPTION_MAX);
@@ -287,11 +295,11 @@ export class FirmwareStore implements Service {
   async ingestUpload(temp: string, originalName: string, description: string): Promise<UploadResult> {
     return this.#exclusive(() => ingestUpload({
       root: this.root,
-      uploadLimit: this.engine.config.http.uploadLimit,
+      uploadLimit: this.#settings.uploadLimit,
       maxInflated: this.#tuning.maxInflated,
       filing: this.#filing,
       listed: file => this.#records.has(file),
-      now: () => this.engine.now(),
+      now: () => this.#deps.now(),
       writeDescription: (file, text) => this.#writeDescription(file, text),
       commit: async (record, ident) => {
         if (ident) {
@@ -323,17 +331,7 @@ export class FirmwareStore implements Service {
   get #filing(): FilingContext {
     return {
       root: this.root,
-      existing: async file => {
-        const known = this.#records.get(file);
-        if (known) return known;
-        // on disk but not (yet) listed: a file still settling, or put there a moment ago
-        const data = await readCapped(path.join(this.root, file), 64 * 1024 * 1024).catch(() => null);
-        if (!data) return undefined;
-        const ident = identifyFirmware(data, {maxInflated: this.#tuning.maxInflated});
-        const parsed = parseFirmwareFileName(file);
-        const description = await fsp.readFile(path.join(this.root, descriptionFileName(file)), 'utf8').then(text => text.trim(), () => '');
-        return makeRecord(file, parsed?.name ?? file, parsed?.version ?? '', ident, false, description, this.engine.now());
-      },
+      existing: file => storedOrOnDisk(this.root, file, this.#records.get(file), this.#tuning.maxInflated, this.#deps.now),
     };
   }
 
@@ -343,14 +341,12 @@ export class FirmwareStore implements Service {
     return run;
   }
 
-  async #writeDescription(file: string, description: string): Promise<void> {
-    const txt = path.join(this.root, descriptionFileName(file));
-    if (description) await writeFileAtomic(txt, `${description}\n`);
-    else await fsp.unlink(txt).catch(() => {});
+  #writeDescription(file: string, description: string): Promise<void> {
+    return writeDescription(this.root, file, description);
   }
 
   async #saveCache(): Promise<void> {
-    if (!this.#cache || this.engine.readonly) return;
+    if (!this.#cache || this.#settings.readonly) return;
     try {
       await this.#cache.save();
     } catch (error) {
@@ -360,24 +356,16 @@ export class FirmwareStore implements Service {
 
   /** Take a new set of records; keep unchanged record objects so the view does not redraw for nothing. */
   #replace(next: Map<string, FirmwareRecord>): boolean {
-    let changed = next.size !== this.#records.size;
-    for (const [file, record] of next) {
-      const old = this.#records.get(file);
-      if (old && old.md5 === record.md5 && old.description === record.description && old.added === record.added && old.name === record.name && old.version === record.version) {
-        next.set(file, old);
-      } else {
-        changed = true;
-      }
-    }
+    const changed = keepUnchanged(this.#records, next);
     this.#records = next;
     if (!changed) return false;
     this.#list = [...next.values()].sort(compareRecords);
-    this.engine.bus.emit('firmware');
+    this.#deps.changed();
     return true;
   }
 
   #outcome(level: Outcome['level'], text: string): void {
-    this.#outcomes = [...this.#outcomes.slice(-49), {time: this.engine.now(), level, text}];
-    this.engine.notice('firmware', level, text);
+    this.#outcomes = [...this.#outcomes.slice(-49), {time: this.#deps.now(), level, text}];
+    this.#deps.notice(level, text);
   }
 }

@@ -23,6 +23,13 @@ export interface RouteOptions {
   readonly slashParams?: boolean;
 }
 
+/** A route as a feature describes it; the engine's composition registers it. */
+export interface RouteDescriptor extends RouteOptions {
+  readonly method: string;
+  readonly path: string;
+  readonly handler: Handler;
+}
+
 interface Route {
   readonly method: string;
   readonly segments: readonly string[];
@@ -66,6 +73,11 @@ export class HttpServer {
 
   route(method: string, path: string, handler: Handler, options: RouteOptions = {}): void {
     this.#routes.push({method: method.toUpperCase(), segments: splitPath(path), handler, auth: options.auth ?? true, slashParams: options.slashParams});
+  }
+
+  /** Register a feature's routes, in their order. */
+  register(routes: readonly RouteDescriptor[]): void {
+    for (const {method, path, handler, ...options} of routes) this.route(method, path, handler, options);
   }
 
   async start(): Promise<void> {

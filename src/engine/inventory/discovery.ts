@@ -2,6 +2,9 @@ import type {Log} from '../log.js';
 import type {MqttConnection} from '../mqtt/connection.js';
 import {canSubscribe, deviceFilters, discoveryFilters} from './topics.js';
 
+/** The MQTT connection as discovery uses it. */
+export type DiscoveryMqtt = Pick<MqttConnection, 'subscribe' | 'unsubscribe' | 'statusTopic'>;
+
 /**
  * How the inventory finds every device on a stock broker without losing messages.
  *
@@ -91,7 +94,7 @@ export class Discovery {
   #loadedTopics = 0;
   #lastRetained = 0;
 
-  constructor(readonly mqtt: MqttConnection, readonly prefixes: readonly string[], readonly host: DiscoveryHost, readonly log: Log, readonly now: () => number) {}
+  constructor(readonly mqtt: DiscoveryMqtt, readonly prefixes: readonly string[], readonly host: DiscoveryHost, readonly log: Log, readonly now: () => number) {}
 
   /** false while this session's first load is running, for at most FIRST_LOAD_MS (cheap: called for every message) */
   get firstLoadDone(): boolean {

@@ -1,5 +1,10 @@
-import type {FirmwareRecord} from '../firmware/store.js';
 import {compareVersions} from '../util/version.js';
+
+/** A stored firmware as far as the index reads it. */
+export interface FirmwareVersions {
+  readonly name: string;
+  readonly version: string;
+}
 
 /**
  * The newest version of each firmware name in the store, so "is an update available" is one map
@@ -8,7 +13,7 @@ import {compareVersions} from '../util/version.js';
 export class FirmwareIndex {
   readonly #latest = new Map<string, string>();
 
-  constructor(files: readonly FirmwareRecord[] = []) {
+  constructor(files: readonly FirmwareVersions[] = []) {
     for (const file of files) {
       if (!file.name || !file.version) continue;
       const known = this.#latest.get(file.name);

@@ -1,6 +1,9 @@
 import type {Log} from '../log.js';
 import type {MqttConnection} from '../mqtt/connection.js';
 
+/** The MQTT connection as a forget uses it. */
+export type ForgetMqtt = Pick<MqttConnection, 'subscribe' | 'unsubscribe' | 'publish' | 'statusTopic'>;
+
 /**
  * Forgetting a device means clearing every retained topic below it on the broker (a zero-length
  * retained message deletes one), or it comes straight back. Nothing blocks while this runs:
@@ -90,7 +93,7 @@ class Sweep {
 export class Forgetter {
   readonly #sweeps = new Map<string, Sweep>();
 
-  constructor(readonly mqtt: MqttConnection, readonly log: Log) {}
+  constructor(readonly mqtt: ForgetMqtt, readonly log: Log) {}
 
   /** True while `base` is being forgotten. */
   isSweeping(base: string): boolean {

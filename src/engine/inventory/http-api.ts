@@ -1,5 +1,4 @@
-import type {Engine} from '../engine.js';
-import {sendJson, sendText, type RequestContext} from '../http/server.js';
+import {sendJson, sendText, type RequestContext, type RouteDescriptor} from '../http/server.js';
 import {printable} from '../util/text.js';
 import {matchesFilter, parseFilter} from './filter.js';
 import type {ForgetResult, Inventory, Lookup} from './inventory.js';
@@ -19,15 +18,18 @@ const FORGET_ANSWER_MS = 5000;
  */
 const KEY_PATTERNS = ['/:a', '/:a/:b', '/:a/:b/:c', '/:a/:b/:c/:d', '/:a/:b/:c/:d/:e'];
 
-export function registerInventoryRoutes(engine: Engine, inventory: Inventory): void {
-  const http = engine.http;
-  http.route('GET', '/api/devices', ctx => listDevices(ctx, inventory));
-  http.route('GET', '/api/inventory', ({res}) => sendJson(res, 200, inventory.status));
+/** The inventory routes, in the order the engine registers them. */
+export function inventoryRoutes(inventory: Inventory): RouteDescriptor[] {
+  const routes: RouteDescriptor[] = [
+    {method: 'GET', path: '/api/devices', handler: ctx => listDevices(ctx, inventory)},
+    {method: 'GET', path: '/api/inventory', handler: ({res}) => sendJson(res, 200, inventory.status)},
+  ];
   for (const pattern of KEY_PATTERNS) {
-    http.route('GET', `/api/devices${pattern}`, ctx => getDevice(ctx, inventory), {slashParams: true});
-    http.route('DELETE', `/api/devices${pattern}`, ctx => deleteDevice(ctx, engine, inventory, 'json'), {slashParams: true});
+    routes.push({method: 'GET', path: `/api/devices${pattern}`, handler: ctx => getDevice(ctx, inventory), slashParams: true});
+    routes.push({method: 'DELETE', path: `/api/devices${pattern}`, handler: ctx => deleteDevice(ctx, inventory, 'json'), slashParams: true});
   }
-  http.route('DELETE', '/device/:a', ctx => deleteDevice(ctx, engine, inventory, 'text'), {slashParams: true});
+  routes.push({method: 'DELETE', path: '/device/:a', handler: ctx => deleteDevice(ctx, inventory, 'text'), slashParams: true});
+  return routes;
 }
 
 function keyOf(ctx: RequestContext): string {
@@ -65,9 +67,9 @@ function getDevice(ctx: RequestContext, inventory: Inventory): void {
   sendJson(ctx.res, 200, inventory.detail(found.entry.key));
 }
 
-async function deleteDevice(ctx: RequestContext, engine: Engine, inventory: Inventory, style: 'json' | 'text'): Promise<void> {
+async function deleteDevice(ctx: RequestContext, inventory: Inventory, style: 'json' | 'text'): Promise<void> {
   const key = keyOf(ctx);
-  if (engine.readonly) {
+  if (inventory.readonly) {
     const message = 'read-only mode (--readonly): forgetting devices is off';
     return style === 'json' ? sendJson(ctx.res, 403, {error: message}) : sendText(ctx.res, 403, message);
   }

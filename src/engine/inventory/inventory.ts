@@ -1,14 +1,13 @@
 import path from 'node:path';
 import type {IPublishPacket} from 'mqtt';
-import type {Engine, Service} from '../engine.js';
 import type {Log} from '../log.js';
 import {printable} from '../util/text.js';
 import {buildDetail} from './detail.js';
 import {DeviceEntry} from './device.js';
+import type {InventoryDeps} from './deps.js';
 import {Discovery, type DiscoveryStatus} from './discovery.js';
 import {FirmwareIndex} from './firmware-index.js';
 import {Forgetter, type ForgetProgress} from './forget.js';
-import {registerInventoryRoutes} from './http-api.js';
 import {MAX_DEVICES, valueLimit} from './limits.js';
 import {decodePayload} from './payload.js';
 import {loadInventory, saveInventory} from './persistence.js';
@@ -20,6 +19,7 @@ import {deviceKey, isDiscoveryPath, isKeptPath, orderPrefixes, parseTopic, type 
 import type {DeviceDetail, DeviceRecord, DeviceState, ForgetResult, InventoryStatus, Lookup} from './types.js';
 import {ChangeNotifier} from './change-notifier.js';
 
+export type {FirmwareListing, InventoryDeps, InventoryMqtt, InventorySettings} from './deps.js';
 export type {DeviceDetail, DeviceRecord, DeviceState, ForgetResult, InventoryStatus, Lookup, NodeDetail, PropertyDetail} from './types.js';
 
 /** A retained replay of a value that came live less than this ago is older than it: ignored. */
@@ -32,10 +32,12 @@ const IMPORTANT = new Set(['$state', '$online', '$homie', '$name', '$fw/name', '
 /**
  * The live device inventory: every Homie device under the configured prefixes, built from the
  * retained topics (see discovery.ts for how it stays complete on a stock broker), saved to
- * `<firmwareRoot>/inventory.json`, served over HTTP and drawn by the Devices view.
+ * `<firmwareRoot>/inventory.json`, served over HTTP and drawn by the Devices view. The engine feeds it
+ * MQTT messages (`onMessage`), connection changes and firmware changes.
  */
-export class Inventory implements Service {
+export class Inventory {
   readonly name = 'inventory';
+  readonly #deps: InventoryDeps;
   readonly #log: Log;
   readonly #prefixes: string[];
   readonly #entries = new Map<string, DeviceEntry>();
@@ -55,36 +57,35 @@ export class Inventory implements Service {
   #warnedFull = false;
   #revision = 0;
 
-  constructor(readonly engine: Engine) {
-    this.#log = engine.logger.child('inventory');
-    this.#prefixes = orderPrefixes(engine.config.mqtt.prefixes);
-    this.#file = path.join(engine.config.firmwareRoot, 'inventory.json');
+  /** Stores its collaborators and builds its own parts; nothing is subscribed, read or started. */
+  constructor(deps: InventoryDeps) {
+    this.#deps = deps;
+    this.#log = deps.log;
+    this.#prefixes = orderPrefixes(deps.settings.prefixes);
+    this.#file = path.join(deps.settings.firmwareRoot, 'inventory.json');
     this.#context = this.#makeContext();
-    this.#discovery = new Discovery(engine.mqtt, this.#prefixes, {
+    this.#discovery = new Discovery(deps.mqtt, this.#prefixes, {
       knownBases: () => this.#subscribableBases(),
       topicCount: base => this.#entries.get(base)?.topics.size ?? 0,
       deviceCount: () => this.#entries.size,
       changed: () => this.#notifier.changed(undefined, true),
-    }, this.#log, engine.now);
-    this.#forgetter = new Forgetter(engine.mqtt, this.#log);
-    this.#notifier = new ChangeNotifier(keys => engine.bus.emit('inventory', keys), engine.now, keys => engine.bus.emit('devices', keys));
-    this.#saver = new SaveScheduler(() => this.#save(), engine.now);
-    engine.mqtt.onMessage((topic, payload, packet) => this.#onMessage(topic, payload, packet));
-    engine.mqtt.onConnect(() => void this.#discovery.connected());
-    engine.mqtt.onStatus(status => {
-      if (status.state !== 'connected') this.#discovery.disconnected();
-    });
-    engine.bus.on('firmware', () => this.#refreshFirmware());
-    registerInventoryRoutes(engine, this);
+    }, this.#log, deps.now);
+    this.#forgetter = new Forgetter(deps.mqtt, this.#log);
+    this.#notifier = new ChangeNotifier(deps.changed, deps.now, deps.devicesChanged);
+    this.#saver = new SaveScheduler(() => this.#save(), deps.now);
+  }
+
+  get readonly(): boolean {
+    return this.#deps.settings.readonly;
   }
 
   async start(): Promise<void> {
-    this.#firmware = new FirmwareIndex(this.engine.firmware.list());
+    this.#firmware = new FirmwareIndex(this.#deps.firmware.list());
     this.#context = this.#makeContext();
-    const loaded = await loadInventory(this.#file, this.#prefixes[0] ?? 'homie', this.engine.now(), {readonly: this.engine.readonly});
+    const loaded = await loadInventory(this.#file, this.#prefixes[0] ?? 'homie', this.#deps.now(), {readonly: this.readonly});
     // --readonly writes nothing: a viewer beside the running instance must not write its copy over inventory.json
-    this.#canSave = loaded.canSave !== false && !this.engine.readonly;
-    for (const message of loaded.messages) this.engine.notice('inventory', message.level, message.text);
+    this.#canSave = loaded.canSave !== false && !this.readonly;
+    for (const message of loaded.messages) this.#deps.notice(message.level, message.text);
     for (const entry of loaded.entries) {
       if (this.#entries.has(entry.key)) continue;
       this.#entries.set(entry.key, entry);
@@ -169,8 +170,8 @@ export class Inventory implements Service {
     if (running) return running;
     const entry = this.#entries.get(key);
     if (!entry) return Promise.resolve({ok: false, status: 404, message: `no device ${printable(key)} in the inventory`});
-    if (this.engine.readonly) return Promise.resolve({ok: false, status: 403, message: 'read-only mode (--readonly): forgetting devices is off'});
-    if (!this.engine.mqtt.connected) {
+    if (this.readonly) return Promise.resolve({ok: false, status: 403, message: 'read-only mode (--readonly): forgetting devices is off'});
+    if (!this.#deps.mqtt.connected) {
       return Promise.resolve({ok: false, status: 503, message: `cannot forget ${printable(key)} while the broker is unreachable: its retained topics would bring it back; try again when MQTT is connected`});
     }
     const work = this.#forget(entry).finally(() => this.#forgetting.delete(key));
@@ -197,7 +198,7 @@ export class Inventory implements Service {
     let message = `forgot ${who}: cleared ${outcome.cleared} retained topic${outcome.cleared === 1 ? '' : 's'}`;
     if (outcome.failed > 0) message += `; ${outcome.failed} could not be cleared (the broker refused or did not answer): forget it again to retry`;
     if (wasOnline) message += '. It was online: if it is still running it will announce itself again (power it off or reflash it first)';
-    this.engine.notice('inventory', outcome.failed > 0 ? 'warn' : 'info', message);
+    this.#deps.notice(outcome.failed > 0 ? 'warn' : 'info', message);
     return {ok: true, key: entry.key, cleared: outcome.cleared, failed: outcome.failed, wasOnline, message};
   }
 
@@ -208,59 +209,85 @@ export class Inventory implements Service {
     this.#saver.mark('important');
   }
 
-  #onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+  /** The MQTT connection is up (again): discovery subscribes. */
+  connected(): void {
+    void this.#discovery.connected();
+  }
+
+  /** The MQTT connection is down or trying. */
+  disconnected(): void {
+    this.#discovery.disconnected();
+  }
+
+  /** One MQTT message: a forget's echo, a device attribute, or nothing of ours. */
+  onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
     if (this.#forgetter.offer(topic, payload, packet.retain)) return;
     const target = this.#pick(parseTopic(topic, this.#prefixes));
     if (!target || !isKeptPath(target.path)) return;
     const key = deviceKey(target.prefix, target.id, target.v5);
     if (this.#forgetting.size > 0 && this.#forgetting.has(key)) return;
-    const path = target.path;
-    let entry = this.#entries.get(key);
-    let important = false;
-    let created = false;
-    if (!entry) {
-      // only a non-empty discovery attribute creates a device: echoes of cleared topics never do
-      if (payload.length === 0 || !isDiscoveryPath(path, target.v5)) return;
-      if (this.#entries.size >= MAX_DEVICES) {
-        if (!this.#warnedFull) this.engine.notice('inventory', 'warn', `more than ${MAX_DEVICES} devices: new devices are ignored (is something publishing junk under the prefix?)`);
-        this.#warnedFull = true;
-        return;
-      }
-      entry = new DeviceEntry(target.prefix, target.id, target.v5, true);
-      this.#entries.set(key, entry);
-      this.#discovery.want(entry.base);
-      important = true;
-      created = true;
-    } else if (!entry.confirmed) {
-      entry.confirmed = true; // not saved: confirmation is about this run
-      entry.touch();
-    }
-    if (!packet.retain) {
-      entry.lastSeen = this.engine.now();
-      entry.touch();
-    } else {
-      this.#discovery.sawRetained();
-    }
+    const found = this.#entryFor(key, target, payload);
+    if (!found) return;
+    const {entry, created} = found;
+    this.#noteSeen(entry, packet.retain);
     // A retained replay shows the broker's state when it handled our SUBSCRIBE; aedes delivers it a
     // moment late, so it must not undo a newer live message (a will "lost" that just came in)
     // (a live time "in the future" means the clock went back since: not a reason to drop the replay)
-    const age = this.engine.now() - entry.topics.liveAt(path);
+    const age = this.#deps.now() - entry.topics.liveAt(target.path);
     if (packet.retain && age >= 0 && age < STALE_REPLAY_MS) return;
-    const hadRoot = entry.v5 && Boolean(entry.description?.root);
-    const value = decodePayload(payload, valueLimit(path), target.v5);
-    if (entry.set(path, value, packet.retain ? 0 : this.engine.now())) {
-      important ||= IMPORTANT.has(path);
-      if (entry.v5 && path === '$description') this.#v5WithRoot += Number(Boolean(entry.description?.root)) - Number(hadRoot);
-      if (entry.v5 && path === '$state' && this.#v5WithRoot > 0) this.#touchChildren(entry);
-    }
+    const {value, important} = this.#store(entry, target.path, payload, packet.retain);
     // Homie 5: a cleared $state means the device was removed; any device: nothing left, nothing to show
-    if ((entry.v5 && path === '$state' && value === null) || entry.topics.size === 0) {
+    if ((entry.v5 && target.path === '$state' && value === null) || entry.topics.size === 0) {
       this.#remove(entry);
       void this.#discovery.drop(entry.base);
       return;
     }
-    this.#markChanged(key, important || path === '$implementation/ota/status', created);
-    this.#markUnsaved(important ? 'important' : 'volatile');
+    const urgent = created || important;
+    this.#markChanged(key, urgent || target.path === '$implementation/ota/status', created);
+    this.#markUnsaved(urgent ? 'important' : 'volatile');
+  }
+
+  /** The device a message is for; a new one only for a non-empty discovery attribute, within the cap. */
+  #entryFor(key: string, target: TopicTarget, payload: Buffer): {entry: DeviceEntry; created: boolean} | undefined {
+    const known = this.#entries.get(key);
+    if (known) {
+      if (!known.confirmed) {
+        known.confirmed = true; // not saved: confirmation is about this run
+        known.touch();
+      }
+      return {entry: known, created: false};
+    }
+    // echoes of cleared topics never create a device
+    if (payload.length === 0 || !isDiscoveryPath(target.path, target.v5)) return undefined;
+    if (this.#entries.size >= MAX_DEVICES) {
+      if (!this.#warnedFull) this.#deps.notice('warn', `more than ${MAX_DEVICES} devices: new devices are ignored (is something publishing junk under the prefix?)`);
+      this.#warnedFull = true;
+      return undefined;
+    }
+    const entry = new DeviceEntry(target.prefix, target.id, target.v5, true);
+    this.#entries.set(key, entry);
+    this.#discovery.want(entry.base);
+    return {entry, created: true};
+  }
+
+  /** A live message is a sign of life; a retained one is discovery's progress. */
+  #noteSeen(entry: DeviceEntry, retained: boolean): void {
+    if (retained) {
+      this.#discovery.sawRetained();
+      return;
+    }
+    entry.lastSeen = this.#deps.now();
+    entry.touch();
+  }
+
+  /** Keep the value; `important` when it changed an attribute saved within a second. */
+  #store(entry: DeviceEntry, path: string, payload: Buffer, retained: boolean): {value: ReturnType<typeof decodePayload>; important: boolean} {
+    const hadRoot = entry.v5 && Boolean(entry.description?.root);
+    const value = decodePayload(payload, valueLimit(path), entry.v5);
+    if (!entry.set(path, value, retained ? 0 : this.#deps.now())) return {value, important: false};
+    if (entry.v5 && path === '$description') this.#v5WithRoot += Number(Boolean(entry.description?.root)) - Number(hadRoot);
+    if (entry.v5 && path === '$state' && this.#v5WithRoot > 0) this.#touchChildren(entry);
+    return {value, important: IMPORTANT.has(path)};
   }
 
   /** While the first load runs, the broker holds everything we would save: do not spend the start writing. */
@@ -301,8 +328,9 @@ export class Inventory implements Service {
     };
   }
 
-  #refreshFirmware(): void {
-    const next = new FirmwareIndex(this.engine.firmware.list());
+  /** The firmware store changed: "update available" is worked out again where it changed. */
+  firmwareChanged(): void {
+    const next = new FirmwareIndex(this.#deps.firmware.list());
     if (next.equals(this.#firmware)) return;
     this.#firmware = next;
     this.#context = this.#makeContext();
@@ -324,13 +352,13 @@ export class Inventory implements Service {
   async #save(): Promise<void> {
     if (!this.#canSave) return;
     try {
-      await saveInventory(this.#file, this.#entries.values(), this.engine.now());
-      this.#lastSaved = this.engine.now();
-      if (this.#saveError) this.engine.notice('inventory', 'info', `${this.#file} is written again`);
+      await saveInventory(this.#file, this.#entries.values(), this.#deps.now());
+      this.#lastSaved = this.#deps.now();
+      if (this.#saveError) this.#deps.notice('info', `${this.#file} is written again`);
       this.#saveError = undefined;
     } catch (error) {
       const message = `cannot write ${this.#file}: ${(error as Error).message}; the device list is kept in memory and saving is retried on the next change (check free space and permissions of OTA_FIRMWARE_ROOT)`;
-      if (message !== this.#saveError) this.engine.notice('inventory', 'error', message);
+      if (message !== this.#saveError) this.#deps.notice('error', message);
       this.#saveError = message;
       throw error;
     }
