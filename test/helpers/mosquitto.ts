@@ -22,9 +22,9 @@ export interface Mosquitto {
   readonly port: number;
   readonly url: string;
   readonly dir: string;
-  /** stop the broker (SIGKILL when `hard`) */
+  /** stop the broker (SIGKILL when `hard`) and remove its folder */
   stop(hard?: boolean): Promise<void>;
-  /** start it again on the same port */
+  /** start it again on the same port (also after stop()) */
   restart(): Promise<void>;
 }
 
@@ -36,12 +36,17 @@ export async function startMosquitto(options: {port?: number; extraConfig?: stri
   const binary = findMosquitto();
   if (!binary) throw new Error('mosquitto is not installed (apt-get install -y mosquitto); CI must have it');
   const port = options.port ?? (await freePort());
-  const {dir} = tempDir('homie-ota-mosquitto-');
+  // removed by stop(), or when the test process ends if a failing test never stops the broker
+  const {dir, cleanup} = tempDir('homie-ota-mosquitto-');
   const conf = path.join(dir, 'mosquitto.conf');
-  fs.writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', ...(options.extraConfig ?? [])].join('\n') + '\n');
+  const confText = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', ...(options.extraConfig ?? [])].join('\n') + '\n';
   let child: ChildProcess | null = null;
   let log = '';
   const launch = async () => {
+    // written at every start: a restart after stop() finds its folder gone
+    fs.mkdirSync(dir, {recursive: true});
+    fs.writeFileSync(conf, confText);
+    process.once('exit', cleanup);
     child = spawn(binary, ['-c', conf], {stdio: ['ignore', 'pipe', 'pipe']});
     child.stdout?.on('data', d => (log += d));
     child.stderr?.on('data', d => (log += d));
@@ -52,7 +57,7 @@ export async function startMosquitto(options: {port?: number; extraConfig?: stri
     }
   };
   await launch();
-  const stop = async (hard = false) => {
+  const halt = async (hard = false) => {
     const running = child;
     child = null;
     if (!running || running.exitCode !== null) return;
@@ -64,9 +69,14 @@ export async function startMosquitto(options: {port?: number; extraConfig?: stri
     port,
     url: `mqtt://127.0.0.1:${port}`,
     dir,
-    stop,
+    stop: async hard => {
+      await halt(hard);
+      cleanup();
+      process.removeListener('exit', cleanup);
+    },
     restart: async () => {
-      await stop();
+      await halt();
+      process.removeListener('exit', cleanup);
       await launch();
     },
   };
