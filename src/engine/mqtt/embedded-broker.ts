@@ -17,10 +17,6 @@ export interface EmbeddedBrokerOptions {
   readonly drainTimeoutMs?: number;
 }
 
-export interface BrokerStats {
-  readonly clients: number;
-}
-
 /**
  * The embedded MQTT broker (aedes, in memory): Homie devices on the LAN connect to the Pi directly and
  * homie-ota connects to it over loopback. Retained messages live as long as the process.

@@ -112,12 +112,6 @@ export function encodeSubscribe(id: number, filters: ReadonlyArray<readonly [str
   return packet((TYPE.subscribe << 4) | 2, parts);
 }
 
-export function encodeUnsubscribe(id: number, filters: readonly string[]): Buffer {
-  const idBytes = Buffer.alloc(2);
-  idBytes.writeUInt16BE(id);
-  return packet((TYPE.unsubscribe << 4) | 2, [idBytes, ...filters.map(f => utf8(f))]);
-}
-
 /**
  * Turns a byte stream into packets. PUBLISH payloads larger than `maxPayload` are not kept: the
  * packet is delivered with its first bytes and `truncated: true` (a real device reads the first
