@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {loadConfig} from '../src/config/load.js';
-import {createEngine} from '../src/engine/create-engine.js';
+import {createEngine} from '../src/engine/engine.js';
 import {buildFirmwareImage} from '../src/sim/build-image.js';
 import {identifyFirmware} from '../src/engine/firmware/identify.js';
 import type {BenchResult} from './run.js';

@@ -237,3 +237,8 @@ export class Engine {
     return this.#stopping;
   }
 }
+
+/** Build the engine with every feature built and connected (not started: call `start()`). */
+export function createEngine(config: Config, options: EngineOptions = {}): Engine {
+  return new Engine(config, options);
+}

@@ -1,8 +1,7 @@
 import net from 'node:net';
 import mqtt from 'mqtt';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine} from '../../src/engine/create-engine.js';
-import type {Engine} from '../../src/engine/engine.js';
+import {createEngine, type Engine} from '../../src/engine/engine.js';
 import {sendText} from '../../src/engine/http/server.js';
 import {StartupError} from '../../src/engine/mqtt/embedded-broker.js';
 import {testConfig} from '../helpers/config.js';

@@ -1,6 +1,5 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine} from '../../src/engine/create-engine.js';
-import type {Engine} from '../../src/engine/engine.js';
+import {createEngine, type Engine} from '../../src/engine/engine.js';
 import {startMosquitto, runMosquittoTests, type Mosquitto} from '../helpers/mosquitto.js';
 import {startAedes} from '../helpers/aedes.js';
 import {testConfig} from '../helpers/config.js';

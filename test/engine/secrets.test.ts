@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine} from '../../src/engine/create-engine.js';
-import type {Engine} from '../../src/engine/engine.js';
+import {createEngine, type Engine} from '../../src/engine/engine.js';
 import {startAedes, type TestBroker} from '../helpers/aedes.js';
 import {testConfig} from '../helpers/config.js';
 import {renderDashboard} from '../helpers/render-ui.js';

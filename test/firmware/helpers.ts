@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {createEngine} from '../../src/engine/create-engine.js';
-import type {Engine} from '../../src/engine/engine.js';
+import {createEngine, type Engine} from '../../src/engine/engine.js';
 import type {StoreTuning} from '../../src/engine/firmware/store.js';
 import {afterEach, beforeEach} from 'vitest';
 import {testConfig} from '../helpers/config.js';

@@ -1,7 +1,6 @@
 import mqtt from 'mqtt';
 import {expect} from 'vitest';
-import {createEngine} from '../../src/engine/create-engine.js';
-import type {Engine} from '../../src/engine/engine.js';
+import {createEngine, type Engine} from '../../src/engine/engine.js';
 import {testConfig} from './config.js';
 import {deviceTopics, RawPublisher} from './homie-publisher.js';
 import {waitFor} from './wait-for.js';

@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine} from '../../src/engine/create-engine.js';
-import type {Engine} from '../../src/engine/engine.js';
+import {createEngine, type Engine} from '../../src/engine/engine.js';
 import {MAX_TOPICS_PER_DEVICE} from '../../src/engine/inventory/limits.js';
 import {testConfig} from '../helpers/config.js';
 import {deviceTopics, RawPublisher} from '../helpers/homie-publisher.js';

@@ -1,6 +1,5 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine} from '../../src/engine/create-engine.js';
-import type {Engine} from '../../src/engine/engine.js';
+import {createEngine, type Engine} from '../../src/engine/engine.js';
 import {testConfig} from '../helpers/config.js';
 import {deviceTopics, publishFleet} from '../helpers/homie-publisher.js';
 import {runMosquittoTests, startMosquitto, type Mosquitto} from '../helpers/mosquitto.js';

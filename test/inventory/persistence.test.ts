@@ -4,7 +4,7 @@ import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 import {DeviceEntry} from '../../src/engine/inventory/device.js';
 import {loadInventory, parseInventory, saveInventory} from '../../src/engine/inventory/persistence.js';
 import {SaveScheduler} from '../../src/engine/inventory/save-scheduler.js';
-import {createEngine} from '../../src/engine/create-engine.js';
+import {createEngine} from '../../src/engine/engine.js';
 import {testConfig} from '../helpers/config.js';
 import {tempDir} from '../helpers/tmp.js';
 import {freePort} from '../helpers/ports.js';

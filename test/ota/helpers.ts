@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {createEngine} from '../../src/engine/create-engine.js';
-import type {Engine} from '../../src/engine/engine.js';
+import {createEngine, type Engine} from '../../src/engine/engine.js';
 import {buildFirmwareImage, type BuildImageOptions} from '../../src/sim/build-image.js';
 import type {Job} from '../../src/engine/ota/job.js';
 import type {OtaTimings} from '../../src/engine/ota/types.js';

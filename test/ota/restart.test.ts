@@ -1,6 +1,5 @@
 import {afterEach, describe, expect, it} from 'vitest';
-import {createEngine} from '../../src/engine/create-engine.js';
-import type {Engine} from '../../src/engine/engine.js';
+import {createEngine, type Engine} from '../../src/engine/engine.js';
 import {startFleet, type Fleet} from '../../src/sim/index.js';
 import {startAedes, type TestBroker} from '../helpers/aedes.js';
 import {testConfig} from '../helpers/config.js';

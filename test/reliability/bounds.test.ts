@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {createEngine} from '../../src/engine/create-engine.js';
-import type {Engine} from '../../src/engine/engine.js';
+import {createEngine, type Engine} from '../../src/engine/engine.js';
 import {CUT_MARK, MAX_TOPICS_PER_DEVICE, MAX_VALUE_LENGTH} from '../../src/engine/inventory/limits.js';
 import {Logger} from '../../src/engine/log.js';
 import {TIMELINE_LIMIT} from '../../src/engine/ota/job.js';

@@ -1,6 +1,5 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine} from '../../src/engine/create-engine.js';
-import type {Engine} from '../../src/engine/engine.js';
+import {createEngine, type Engine} from '../../src/engine/engine.js';
 import {testConfig} from '../helpers/config.js';
 import {keys, renderDashboard, type RenderedDashboard} from '../helpers/render-ui.js';
 import {tempDir} from '../helpers/tmp.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {createEngine} from '../../src/engine/create-engine.js';
+import {createEngine} from '../../src/engine/engine.js';
 import {DeviceEntry} from '../../src/engine/inventory/device.js';
 import {saveInventory} from '../../src/engine/inventory/persistence.js';
 import type {DashboardSnapshot} from '../../src/store/dashboard-store.js';

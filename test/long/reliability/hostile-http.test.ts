@@ -188,7 +188,7 @@ describe('hostile HTTP requests', () => {
     proc = await startHomieOta({cwd: tmp.dir, ini: `[global]\nHTTP_USER = ${USER}\nHTTP_PASSWORD = ${PASSWORD}\n`, user: USER, password: PASSWORD,
       args: ['--mqtt', 'embedded', '--broker-port', '0', '--firmware-dir', root, '--log-file', 'homie-ota.log'], watch: [/unexpected error|unhandled rejection/i]});
     // the route list, as the server has it
-    const routes = (await import('../../../src/engine/create-engine.js')).createEngine((await import('../../helpers/config.js')).testConfig(tmp.dir, {brokerPort: '0', firmwareDir: 'unused'})).http.routes;
+    const routes = (await import('../../../src/engine/engine.js')).createEngine((await import('../../helpers/config.js')).testConfig(tmp.dir, {brokerPort: '0', firmwareDir: 'unused'})).http.routes;
     const before = listTree(root);
     const stateFile = (name: string) => (fs.existsSync(path.join(root, name)) ? fs.readFileSync(path.join(root, name), 'utf8').replace(/"savedAt":"[^"]+"/, '') : null);
     const inventoryBefore = stateFile('inventory.json');

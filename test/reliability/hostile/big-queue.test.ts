@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {createEngine} from '../../../src/engine/create-engine.js';
-import type {Engine} from '../../../src/engine/engine.js';
+import {createEngine, type Engine} from '../../../src/engine/engine.js';
 import {isFinal} from '../../../src/engine/ota/job.js';
 import {testConfig} from '../../helpers/config.js';
 import {bigJobsFile} from '../../helpers/state-files.js';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 import {loadConfig} from '../../../src/config/load.js';
-import {createEngine} from '../../../src/engine/create-engine.js';
+import {createEngine} from '../../../src/engine/engine.js';
 import {RESERVED_SEGMENTS} from '../../../src/engine/http/reserved.js';
 import {testConfig} from '../../helpers/config.js';
 import {CLI, ensureBuilt} from '../../helpers/pty.js';

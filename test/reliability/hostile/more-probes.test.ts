@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {loadConfig} from '../../../src/config/load.js';
-import {createEngine} from '../../../src/engine/create-engine.js';
+import {createEngine} from '../../../src/engine/engine.js';
 import {buildFirmwareImage} from '../../../src/sim/build-image.js';
 import {fileStamp} from '../../../src/engine/util/atomic.js';
 import {StartupError} from '../../../src/engine/util/startup-error.js';
