@@ -86,20 +86,7 @@ export async function prepareDemo(count: string | undefined, options: {tmp?: str
   const cleanup = () => fs.rmSync(dir, {recursive: true, force: true});
   process.once('exit', cleanup);
 
-  // Settings of its own, so a homie-ota.ini in the current folder (a real broker, a real store) is not read.
-  const ini = path.join(dir, 'homie-ota.ini');
-  fs.writeFileSync(ini, [
-    '; written by homie-ota --demo; removed on exit',
-    '[global]',
-    'OTA_HOST = 127.0.0.1',
-    'OTA_PORT = 0',
-    '[mqtt]',
-    'MQTT_HOST = embedded',
-    'MQTT_BROKER_HOST = 127.0.0.1',
-    'MQTT_BROKER_PORT = 0',
-    '',
-  ].join('\n'));
-
+  const ini = writeDemoIni(dir);
   let fleet: Fleet | null = null;
   let stopped = false;
   return {
@@ -132,30 +119,49 @@ export async function prepareDemo(count: string | undefined, options: {tmp?: str
         }), () => {});
       }
       engine.notice('demo', 'info', `${devices} simulated devices on the embedded broker 127.0.0.1:${port}; demo firmware in ${path.join(dir, 'firmwares')}; all of it is removed when you quit`);
-      // once they are up (and after the firmware scan's own messages), say what to look for
       const running = fleet;
-      void running.waitAllAdvertised(60_000).then(() => {
-        setTimeout(() => {
-          if (stopped) return;
-          const sleepy = running.devices.find(d => d.faults.sleepy)?.id;
-          engine.notice('demo', 'info', `${devices} simulated devices are up${lost ? `; ${lost.id} loses power in a moment` : ''}${sleepy ? `, ${sleepy} sleeps between reports` : ''}`);
-        }, 3000).unref();
-        // two updates, one that completes and one that fails, so the Queue view has something to show
-        setTimeout(() => {
-          if (stopped) return;
-          const planned = DEMO_OTA_PLAN.filter(p => engine.inventory.get(p.device));
-          const started = planned.flatMap(p => engine.ota.create({deviceKeys: [p.device], firmware: p.firmware}).jobs);
-          if (started.length > 0) {
-            // the key hint only where there is a dashboard to press it in
-            const follow = engine.config.headless ? '' : '; press 3 for the Queue view';
-            engine.notice('demo', 'info', `${started.length} update(s) started (${started.map(j => `${j.deviceId} → ${j.firmware.name} ${j.firmware.version}`).join(', ')})${follow}`);
-          }
-        }, 9000).unref();
-      }, () => {});
+      void running.waitAllAdvertised(60_000).then(() => afterAdvertised(engine, running, devices, lost?.id, () => stopped), () => {});
     },
     async stop() {
       stopped = true;
       await fleet?.stop();
     },
   };
+}
+
+/** Settings of its own, so a homie-ota.ini in the current folder (a real broker, a real store) is not read. */
+function writeDemoIni(dir: string): string {
+  const ini = path.join(dir, 'homie-ota.ini');
+  fs.writeFileSync(ini, [
+    '; written by homie-ota --demo; removed on exit',
+    '[global]',
+    'OTA_HOST = 127.0.0.1',
+    'OTA_PORT = 0',
+    '[mqtt]',
+    'MQTT_HOST = embedded',
+    'MQTT_BROKER_HOST = 127.0.0.1',
+    'MQTT_BROKER_PORT = 0',
+    '',
+  ].join('\n'));
+  return ini;
+}
+
+/** Once the devices are up (and after the firmware scan's own messages): say what to look for, start two updates. */
+function afterAdvertised(engine: Engine, fleet: Fleet, devices: number, lost: string | undefined, stopped: () => boolean): void {
+  setTimeout(() => {
+    if (stopped()) return;
+    const sleepy = fleet.devices.find(d => d.faults.sleepy)?.id;
+    engine.notice('demo', 'info', `${devices} simulated devices are up${lost ? `; ${lost} loses power in a moment` : ''}${sleepy ? `, ${sleepy} sleeps between reports` : ''}`);
+  }, 3000).unref();
+  // two updates, one that completes and one that fails, so the Queue view has something to show
+  setTimeout(() => {
+    if (stopped()) return;
+    const planned = DEMO_OTA_PLAN.filter(p => engine.inventory.get(p.device));
+    const started = planned.flatMap(p => engine.ota.create({deviceKeys: [p.device], firmware: p.firmware}).jobs);
+    if (started.length > 0) {
+      // the key hint only where there is a dashboard to press it in
+      const follow = engine.config.headless ? '' : '; press 3 for the Queue view';
+      engine.notice('demo', 'info', `${started.length} update(s) started (${started.map(j => `${j.deviceId} → ${j.firmware.name} ${j.firmware.version}`).join(', ')})${follow}`);
+    }
+  }, 9000).unref();
 }

@@ -106,35 +106,8 @@ export function startFleet(options: FleetOptions): Fleet {
     mode,
     url: options.url,
     device: idOrKey => byKey.get(idOrKey),
-    waitAllAdvertised: (timeoutMs = 60_000) => new Promise((resolve, reject) => {
-      let missing = devices.filter(d => d.counters.advertised === 0);
-      if (missing.length === 0) return resolve();
-      const timer = setInterval(() => {
-        missing = missing.filter(d => d.counters.advertised === 0);
-        if (missing.length === 0) {
-          clearInterval(timer);
-          clearTimeout(deadline);
-          resolve();
-        }
-      }, 50);
-      const deadline = setTimeout(() => {
-        clearInterval(timer);
-        reject(new Error(`${missing.length} of ${devices.length} simulated devices did not advertise within ${timeoutMs} ms (first: ${missing[0]?.id}, ${missing[0]?.state}${missing[0]?.history.at(-1) ? `: ${missing[0]?.history.at(-1)?.text}` : ''})`));
-      }, timeoutMs);
-    }),
-    summary: () => {
-      const states: Partial<Record<DeviceState, number>> = {};
-      let otaStarted = 0;
-      let otaFlashed = 0;
-      let otaFailed = 0;
-      for (const d of devices) {
-        states[d.state] = (states[d.state] ?? 0) + 1;
-        otaStarted += d.counters.otaStarted;
-        otaFlashed += d.counters.otaFlashed;
-        otaFailed += d.counters.otaFailed;
-      }
-      return {devices: devices.length, states, otaStarted, otaFlashed, otaFailed, packets: pacer.granted, waiting: pacer.waiting};
-    },
+    waitAllAdvertised: (timeoutMs = 60_000) => waitAllAdvertised(devices, timeoutMs),
+    summary: () => summarize(devices, pacer),
     stop: (stopOptions = {}) => {
       stopping ??= (async () => {
         pacer.stop();
@@ -145,4 +118,39 @@ export function startFleet(options: FleetOptions): Fleet {
       return stopping;
     },
   };
+}
+
+/** Resolve once every device advertised at least once; reject naming the first that did not. */
+function waitAllAdvertised(devices: readonly SimDevice[], timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let missing = devices.filter(d => d.counters.advertised === 0);
+    if (missing.length === 0) return resolve();
+    const timer = setInterval(() => {
+      missing = missing.filter(d => d.counters.advertised === 0);
+      if (missing.length === 0) {
+        clearInterval(timer);
+        clearTimeout(deadline);
+        resolve();
+      }
+    }, 50);
+    const deadline = setTimeout(() => {
+      clearInterval(timer);
+      reject(new Error(`${missing.length} of ${devices.length} simulated devices did not advertise within ${timeoutMs} ms (first: ${missing[0]?.id}, ${missing[0]?.state}${missing[0]?.history.at(-1) ? `: ${missing[0]?.history.at(-1)?.text}` : ''})`));
+    }, timeoutMs);
+  });
+}
+
+/** Devices by state, OTA counters and the publish pacer's figures. */
+function summarize(devices: readonly SimDevice[], pacer: Pacer): ReturnType<Fleet['summary']> {
+  const states: Partial<Record<DeviceState, number>> = {};
+  let otaStarted = 0;
+  let otaFlashed = 0;
+  let otaFailed = 0;
+  for (const d of devices) {
+    states[d.state] = (states[d.state] ?? 0) + 1;
+    otaStarted += d.counters.otaStarted;
+    otaFlashed += d.counters.otaFlashed;
+    otaFailed += d.counters.otaFailed;
+  }
+  return {devices: devices.length, states, otaStarted, otaFlashed, otaFailed, packets: pacer.granted, waiting: pacer.waiting};
 }

@@ -91,15 +91,8 @@ export async function receivePush(device: PushDevice, md5Level: string, payload:
   }
   device.publishStatus('202'); // published before the image is looked at
 
-  // raw if the first byte is the image magic, base64 if its first two characters decode to it
-  let base64: boolean;
-  if (payload[0] === 0xe9) base64 = false;
-  else if (payload.length >= 2 && B64[payload[0]!]! < 64 && B64[payload[1]!]! < 64 && ((B64[payload[0]!]! << 2) | (B64[payload[1]!]! >> 4)) === 0xe9) {
-    base64 = true;
-    if (total % 4 !== 0) return fail('MAGIC_BYTE');
-  } else {
-    return fail('MAGIC_BYTE');
-  }
+  const base64 = isBase64(payload, total);
+  if (base64 === null) return fail('MAGIC_BYTE');
   let size = base64 ? (total / 4) * 3 : total;
   if (size === 0) return fail('SIZE');
   // ESP32's Updater reports an image larger than the OTA partition as SIZE, ESP8266's as SPACE
@@ -149,19 +142,34 @@ export async function receivePush(device: PushDevice, md5Level: string, payload:
   if (base64 && done !== size) return fail('SIZE');
   if (device.flashErrorAt !== undefined) return fail('WRITE'); // at 100 %: the last write
 
-  // Update.end(): the MD5 given in the topic, then (ESP8266) the image's flash size against the chip
   const image = base64 ? Buffer.from(payload.toString('latin1'), 'base64') : payload.subarray(0, total);
   const actual = md5(image);
+  const refusal = endUpdate(device, md5Level, image, actual);
+  if (refusal) return fail(refusal);
+  device.publishStatus('200');
+  return {kind: 'flashed', image, md5: actual};
+}
+
+/** Raw if the first byte is the image magic, base64 if its first two characters decode to it; null: neither. */
+function isBase64(payload: Buffer, total: number): boolean | null {
+  if (payload[0] === 0xe9) return false;
+  if (payload.length >= 2 && B64[payload[0]!]! < 64 && B64[payload[1]!]! < 64 && ((B64[payload[0]!]! << 2) | (B64[payload[1]!]! >> 4)) === 0xe9) {
+    return total % 4 === 0 ? true : null;
+  }
+  return null;
+}
+
+/** Update.end(): the MD5 given in the topic, then (ESP8266) the image's flash size against the chip. */
+function endUpdate(device: PushDevice, md5Level: string, image: Buffer, actual: string): UpdateError | null {
   const matches = device.md5CaseSensitive ? actual === md5Level : actual === md5Level.toLowerCase();
-  if (!matches) return fail('MD5');
+  if (!matches) return 'MD5';
   if (device.chip === 'esp8266') {
     // unknown size codes read as 0 and pass, as ESP.magicFlashChipSize() does
     const flash = esp8266FlashBytes(image[3]! >> 4);
-    if (flash !== undefined && flash > device.flashBytes) return fail('NEW_FLASH_CONFIG');
+    if (flash !== undefined && flash > device.flashBytes) return 'NEW_FLASH_CONFIG';
   } else if (imageChip(image) !== device.variant) {
     // esp_ota_set_boot_partition() verifies the image header, chip id included
-    return fail('ACTIVATE');
+    return 'ACTIVATE';
   }
-  device.publishStatus('200');
-  return {kind: 'flashed', image, md5: actual};
+  return null;
 }
