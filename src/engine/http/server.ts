@@ -43,7 +43,7 @@ const UNSAFE_PARAM = /[/\\\u0000-\u001f\u007f]/;
 
 /**
  * The HTTP(S) server: a small router with `:param` segments, basic auth (constant time) on management
- * routes, JSON/text helpers, and errors answered instead of thrown. Features register their routes.
+ * routes, JSON/text helpers, and errors answered instead of thrown. Features describe their routes; the engine registers them.
  */
 export class HttpServer {
   readonly #routes: Route[] = [];
