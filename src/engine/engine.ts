@@ -45,7 +45,7 @@ export interface Service {
  * The constructor is the one place where features are built and connected: each feature is given
  * the few narrow things it uses (settings, a log, the clock, a notice sink, the MQTT facet, a lookup
  * of another feature), its handlers are connected to MQTT, the clock and the bus here, and its HTTP
- * routes registered here. The firmware store and the inventory never see the Engine.
+ * routes registered here. No feature imports the Engine.
  */
 export class Engine {
   readonly bus: EventBus<EngineEvents>;

@@ -4,7 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import type {FirmwareRecord} from '../../src/engine/firmware/store.js';
-import {buildFirmwareImage} from '../../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import type {DeviceRecord} from '../../src/engine/inventory/inventory.js';
 import type {Job} from '../../src/engine/ota/job.js';
 import {Logger} from '../../src/engine/log.js';
