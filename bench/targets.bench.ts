@@ -10,7 +10,7 @@
 import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import {buildFirmwareImage} from '../src/engine/firmware/build-image.js';
+import {buildFirmwareImage} from '../src/sim/build-image.js';
 import {findMosquitto, startMosquitto} from '../test/helpers/mosquitto.js';
 import {publishFleet} from '../test/helpers/homie-publisher.js';
 import type {BenchResult} from './run.js';
