@@ -109,14 +109,7 @@ export class Engine {
       clock: this.clock, log: this.logger.child('ota'), notices: this, mqtt: this.mqtt, devices: this.inventory, firmware: this.firmware,
       settings: config, otaUrl: () => this.otaUrl, jobsChanged: () => this.bus.emit('jobs'),
     });
-    this.mqtt.onMessage((topic, payload, packet) => this.ota.statusMessage(topic, payload, packet));
-    this.bus.on('inventory', () => this.ota.schedule());
-    this.clock.onJump(delta => this.ota.clockJumped(delta));
-    this.firmware.setInUseCheck(record => this.ota.inUse(record));
-    const pull = pullEndpoint({log: this.logger.child('ota-http'), devices: this.inventory, firmware: this.firmware, jobs: this.ota.pullJobs, path: config.http.endpoint, auth: config.http.endpointAuth});
-    this.bus.on('firmware', () => pull.firmwareChanged());
-    const otaRoutes = [pull.route, ...jobsRoutes({jobs: this.ota, devices: this.inventory, clock: this.clock, resolveScope: scopeResolver(this.inventory), readonly: config.readonly})];
-    for (const r of otaRoutes) this.http.route(r.method, r.path, r.handler, {auth: r.auth});
+    this.#connectOta();
 
     // Order matters: stores load before anything can reach them; the broker before our client.
     this.#services.push(this.firmware, this.inventory, this.ota);
@@ -147,6 +140,18 @@ export class Engine {
     });
     this.bus.on('firmware', () => inventory.firmwareChanged());
     this.http.register(inventoryRoutes(inventory));
+  }
+
+  /** The OTA queue's handlers (status messages, inventory changes, clock jumps, firmware in use) and its routes. */
+  #connectOta(): void {
+    const {ota, inventory, firmware, config} = this;
+    this.mqtt.onMessage((topic, payload, packet) => ota.statusMessage(topic, payload, packet));
+    this.bus.on('inventory', () => ota.schedule());
+    this.clock.onJump(delta => ota.clockJumped(delta));
+    firmware.setInUseCheck(record => ota.inUse(record));
+    const pull = pullEndpoint({log: this.logger.child('ota-http'), devices: inventory, firmware, jobs: ota.pullJobs, path: config.http.endpoint, auth: config.http.endpointAuth});
+    this.bus.on('firmware', () => pull.firmwareChanged());
+    this.http.register([pull.route, ...jobsRoutes({jobs: ota, devices: inventory, clock: this.clock, resolveScope: scopeResolver(inventory), readonly: config.readonly})]);
   }
 
   /** Add a feature service; it starts after those added before it and stops before them. */

@@ -1,7 +1,6 @@
 import type {IClientPublishOptions} from 'mqtt';
 import type {FirmwareRecord} from '../firmware/store.js';
 import type {DeviceRecord} from '../inventory/inventory.js';
-import type {Handler} from '../http/server.js';
 
 /**
  * What the OTA queue needs from the rest of homie-ota, each as small as it can be. engine.ts hands
@@ -65,10 +64,5 @@ export interface OtaSettings {
   readonly readonly: boolean;
 }
 
-/** An HTTP route for engine.ts to register. */
-export interface RouteDescriptor {
-  readonly method: string;
-  readonly path: string;
-  readonly handler: Handler;
-  readonly auth?: boolean;
-}
+/** An HTTP route for engine.ts to register (the HTTP server's own description of one). */
+export type {RouteDescriptor} from '../http/server.js';
