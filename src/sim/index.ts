@@ -1,7 +1,7 @@
 /**
  * The Homie device simulator: a fleet of devices that behave like homie-esp8266 v1.5 / v2.0.0 /
  * v2.3 / v3.0.1 firmware, a Homie 4 and a Homie 5 device, for tests, benchmarks, `homie-ota simulate`
- * and `--demo`. See notes/simulator.md for the API.
+ * and `--demo`. See docs/simulator.md for the API.
  */
 export {startFleet, parseBrokerUrl, type Fleet, type FleetSummary} from './fleet.js';
 export {parseGenerationMix, spreadGenerations, FAITHFUL_LIMIT, type FleetOptions} from './fleet-options.js';
