@@ -82,6 +82,12 @@ export function encodeConnect(o: ConnectOptions): Buffer {
   return packet(TYPE.connect << 4, [header, ...payload]);
 }
 
+/** The head of a QoS 0 PUBLISH (fixed header and topic), for a payload written after it as it is. */
+export function encodePublishHead(topic: string | Buffer, payloadLength: number, retain: boolean): Buffer {
+  const name = utf8(topic);
+  return Buffer.concat([Buffer.from([(TYPE.publish << 4) | (retain ? 1 : 0)]), varint(name.length + payloadLength), name]);
+}
+
 export function encodePublish(topic: string, payload: string | Buffer, qos: QoS, retain: boolean, id = 0, dup = false): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
   const first = (TYPE.publish << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 1 : 0);
@@ -182,7 +188,8 @@ export class PacketReader {
   }
 }
 
-function parseFixedHeader(buf: Buffer): {first: number; type: number; remaining: number; headerLength: number} | null {
+/** The fixed header at the start of `buf`, or null when it is not complete yet. */
+export function parseFixedHeader(buf: Buffer): {first: number; type: number; remaining: number; headerLength: number} | null {
   if (buf.length < 2) return null;
   let multiplier = 1;
   let remaining = 0;
