@@ -1,5 +1,5 @@
 import net from 'node:net';
-import {Aedes} from 'aedes';
+import type {Aedes} from 'aedes';
 import type {Log} from '../log.js';
 import {sameSecret} from '../util/secret.js';
 import {printable} from '../util/text.js';
@@ -44,7 +44,9 @@ export class EmbeddedBroker {
     // 1 MB image, 1.4 MB in base64, can take a minute to drain: aedes' 60 s would cut real updates. Two
     // minutes covers the 4 MiB upload limit at a fast device's speed; a dead device is cut earlier by its
     // missed keep-alives.
-    const broker = await Aedes.createBroker({heartbeatInterval: 60_000, drainTimeout: this.options.drainTimeoutMs ?? 120_000});
+    // aedes loads only when the broker is embedded: with --mqtt it would cost about 12 MB for nothing
+    const {Aedes: AedesBroker} = await import('aedes');
+    const broker = await AedesBroker.createBroker({heartbeatInterval: 60_000, drainTimeout: this.options.drainTimeoutMs ?? 120_000});
     this.#broker = broker;
     const credentials = this.options.account;
     if (credentials) {
