@@ -18,8 +18,10 @@ export interface FirmwareChoice {
 }
 
 /**
- * The firmware list of the update dialog, compatible ones first: those that can go to the most
- * devices, upgrades of the devices' own firmware before other names, newest versions first.
+ * The firmware list of the update dialog: the devices' own firmware first (upgrades, then what cannot
+ * go such as the version they run, then older builds), then other names, newest versions first.
+ * Neither another name nor an older build is the first row while the devices' own firmware is in the
+ * store, so u, Enter, y on a device that is up to date starts nothing it did not ask for.
  */
 export function firmwareChoices(devices: readonly DeviceRecord[], firmware: readonly FirmwareRecord[]): FirmwareChoice[] {
   const names = new Map<string, number>();
@@ -45,9 +47,14 @@ export function firmwareChoices(devices: readonly DeviceRecord[], firmware: read
     const upgrade = devices.some(d => d.fw.name === f.name && (d.fw.version === undefined || compareVersions(f.version, d.fw.version) > 0));
     return {firmware: f, go, skip, refuse, refusal, upgrade, warnings: [...warnings]};
   });
+  // the devices' own firmware: upgrades, then what cannot go (up to date), then older builds; then other names
+  const rank = (c: FirmwareChoice): number => {
+    if (!names.has(c.firmware.name)) return c.go > 0 ? 3 : 4;
+    if (c.go === 0) return 1;
+    return c.upgrade ? 0 : 2;
+  };
   return choices.sort((a, b) =>
-    Number(b.go > 0) - Number(a.go > 0) ||
-    Number(b.upgrade) - Number(a.upgrade) ||
+    rank(a) - rank(b) ||
     (names.get(b.firmware.name) ?? 0) - (names.get(a.firmware.name) ?? 0) ||
     b.go - a.go ||
     a.firmware.name.localeCompare(b.firmware.name) ||
