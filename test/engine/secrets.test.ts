@@ -1,40 +1,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine, type Engine} from '../../src/engine/engine.js';
-import {startAedes, type TestBroker} from '../helpers/aedes.js';
-import {testConfig} from '../helpers/config.js';
+import {describe, expect, it} from 'vitest';
+import {engineFixture} from '../helpers/engine-fixture.js';
 import {renderDashboard} from '../helpers/render-ui.js';
-import {tempDir} from '../helpers/tmp.js';
 import {waitFor} from '../helpers/wait-for.js';
 
 const MQTT_SECRET = 'mqtt-pa55-word';
 const HTTP_SECRET = 'http-pa55-word';
 
-let dir: string;
-let cleanup: () => void;
-let engine: Engine | null = null;
-let broker: TestBroker | null = null;
-beforeEach(() => ({dir, cleanup} = tempDir()));
-afterEach(async () => {
-  await engine?.stop();
-  await broker?.close();
-  engine = broker = null;
-  cleanup();
-});
-
 describe('secrets and files', () => {
+  const world = engineFixture();
+
   it('never shows a password in the log, the log file, the API, or the dashboard', async () => {
-    broker = await startAedes();
+    const dir = world.dir;
+    const broker = await world.aedes();
     // the broker checks the credentials, so the password really is used
     broker.aedes.authenticate = (_client, username, password, done) => done(null, username === 'jane' && password?.toString() === MQTT_SECRET);
     fs.writeFileSync(path.join(dir, 'homie-ota.ini'), [
       '[global]', 'LOG_FILE = homie-ota.log', 'DEBUG = true', 'HTTP_USER = admin', `HTTP_PASSWORD = ${HTTP_SECRET}`,
       '[mqtt]', 'MQTT_USERNAME = jane', `MQTT_PASSWORD = ${MQTT_SECRET}`,
     ].join('\n'));
-    engine = createEngine(testConfig(dir, {mqtt: broker.url, logFile: 'homie-ota.log', debug: true}));
+    const engine = world.create({overrides: {mqtt: broker.url, logFile: 'homie-ota.log', debug: true}});
     await engine.start();
-    await waitFor(() => engine!.mqttStatus.state === 'connected', 'connected with the password');
+    await waitFor(() => engine.mqttStatus.state === 'connected', 'connected with the password');
     engine.log.info(`a careless message with ${MQTT_SECRET} and ${HTTP_SECRET} in it`);
     const auth = {authorization: `Basic ${Buffer.from(`admin:${HTTP_SECRET}`).toString('base64')}`};
     const base = `http://127.0.0.1:${engine.http.boundPort}`;
@@ -57,8 +45,7 @@ describe('secrets and files', () => {
   });
 
   it('writes its own files readable by the owner and group only, and nothing world-writable', async () => {
-    engine = createEngine(testConfig(dir, {brokerPort: '0', logFile: 'homie-ota.log'}));
-    await engine.start();
+    const {engine, dir} = await world.start({overrides: {logFile: 'homie-ota.log'}});
     engine.ota.create({deviceKeys: [], firmware: {name: 'x', version: '1'}});
     await engine.stop();
     const root = engine.config.firmwareRoot;
