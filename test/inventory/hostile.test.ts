@@ -1,25 +1,12 @@
 import crypto from 'node:crypto';
-import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine, type Engine} from '../../src/engine/engine.js';
+import {describe, expect, it} from 'vitest';
 import {MAX_TOPICS_PER_DEVICE} from '../../src/engine/inventory/limits.js';
-import {testConfig} from '../helpers/config.js';
+import {engineFixture} from '../helpers/engine-fixture.js';
 import {deviceTopics, RawPublisher} from '../helpers/homie-publisher.js';
-import {runMosquittoTests, startMosquitto, type Mosquitto} from '../helpers/mosquitto.js';
-import {tempDir} from '../helpers/tmp.js';
+import {runMosquittoTests} from '../helpers/mosquitto.js';
 import {waitFor} from '../helpers/wait-for.js';
 
-let dir: string;
-let cleanup: () => void;
-let broker: Mosquitto | null = null;
-let engine: Engine | null = null;
-beforeEach(() => ({dir, cleanup} = tempDir()));
-afterEach(async () => {
-  await engine?.stop();
-  engine = null;
-  await broker?.stop();
-  broker = null;
-  cleanup();
-});
+const world = engineFixture();
 
 const GOOD = ['good-1', 'good-2', 'good-3'];
 
@@ -67,13 +54,12 @@ async function publishJunk(publisher: RawPublisher, seed: number): Promise<void>
 
 describe.runIf(runMosquittoTests)('hostile input under the prefix', () => {
   it('never crashes or stalls, keeps other devices intact, and bounds what it keeps', async () => {
-    broker = await startMosquitto();
+    const broker = await world.mosquitto();
     const publisher = await RawPublisher.connect(broker.port);
     for (const id of GOOD) for (const [topic, payload] of deviceTopics('v3', 'homie', id)) await publisher.publish(topic, payload);
     await publishJunk(publisher, 1);
-    engine = createEngine(testConfig(dir, {mqtt: broker.url}));
-    await engine.start();
-    await waitFor(() => engine!.inventory.discoveryStatus.phase === 'complete', 'load', 30_000);
+    const {engine} = await world.start({overrides: {mqtt: broker.url}});
+    await waitFor(() => engine.inventory.discoveryStatus.phase === 'complete', 'load', 30_000);
     await publishJunk(publisher, 2); // and again, live
     await publisher.close();
     const e = engine;
@@ -117,28 +103,19 @@ describe.runIf(runMosquittoTests)('hostile input under the prefix', () => {
 
 describe('hostile input through a lenient broker (aedes)', () => {
   it('takes control characters in device ids without harm', async () => {
-    const {startAedes} = await import('../helpers/aedes.js');
-    const aedes = await startAedes();
-    try {
-      const publisher = await RawPublisher.connect(aedes.port);
-      for (const [topic, payload] of deviceTopics('v3', 'homie', 'good')) await publisher.publish(topic, payload);
-      await publisher.publish('homie/bell\u0007\u001b[31mred/$state', 'ready');
-      await publisher.publish('homie/bell\u0007\u001b[31mred/$name', '\u001b]0;pwned\u0007');
-      await publisher.publish('homie/nul\u0001/$homie', '3.0.1');
-      await publisher.flush();
-      engine = createEngine(testConfig(dir, {mqtt: aedes.url}));
-      await engine.start();
-      const e = engine;
-      await waitFor(() => e.inventory.get('homie/bell\u0007\u001b[31mred')?.name !== undefined, 'odd id loaded');
-      expect(e.inventory.get('homie/nul\u0001')).toMatchObject({homie: '3.0.1'});
-      expect(e.inventory.topics('homie/good')!.size).toBe(deviceTopics('v3', 'homie', 'good').length);
-      await publisher.close();
-      const res = await fetch(`http://127.0.0.1:${e.http.boundPort}/api/devices/${encodeURIComponent('bell\u0007\u001b[31mred')}`);
-      expect(res.status).toBe(400); // the router refuses control characters in path parameters
-    } finally {
-      await engine?.stop();
-      engine = null;
-      await aedes.close();
-    }
+    const aedes = await world.aedes();
+    const publisher = await RawPublisher.connect(aedes.port);
+    for (const [topic, payload] of deviceTopics('v3', 'homie', 'good')) await publisher.publish(topic, payload);
+    await publisher.publish('homie/bell\u0007\u001b[31mred/$state', 'ready');
+    await publisher.publish('homie/bell\u0007\u001b[31mred/$name', '\u001b]0;pwned\u0007');
+    await publisher.publish('homie/nul\u0001/$homie', '3.0.1');
+    await publisher.flush();
+    const {engine: e} = await world.start({overrides: {mqtt: aedes.url}});
+    await waitFor(() => e.inventory.get('homie/bell\u0007\u001b[31mred')?.name !== undefined, 'odd id loaded');
+    expect(e.inventory.get('homie/nul\u0001')).toMatchObject({homie: '3.0.1'});
+    expect(e.inventory.topics('homie/good')!.size).toBe(deviceTopics('v3', 'homie', 'good').length);
+    await publisher.close();
+    const res = await fetch(`http://127.0.0.1:${e.http.boundPort}/api/devices/${encodeURIComponent('bell\u0007\u001b[31mred')}`);
+    expect(res.status).toBe(400); // the router refuses control characters in path parameters
   });
 });

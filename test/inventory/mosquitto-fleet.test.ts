@@ -1,23 +1,8 @@
-import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine, type Engine} from '../../src/engine/engine.js';
-import {testConfig} from '../helpers/config.js';
+import {describe, expect, it} from 'vitest';
+import {engineFixture} from '../helpers/engine-fixture.js';
 import {deviceTopics, publishFleet} from '../helpers/homie-publisher.js';
-import {runMosquittoTests, startMosquitto, type Mosquitto} from '../helpers/mosquitto.js';
-import {tempDir} from '../helpers/tmp.js';
+import {runMosquittoTests} from '../helpers/mosquitto.js';
 import {waitFor} from '../helpers/wait-for.js';
-
-let dir: string;
-let cleanup: () => void;
-let broker: Mosquitto | null = null;
-let engine: Engine | null = null;
-beforeEach(() => ({dir, cleanup} = tempDir()));
-afterEach(async () => {
-  await engine?.stop();
-  engine = null;
-  await broker?.stop();
-  broker = null;
-  cleanup();
-});
 
 /**
  * The stock mosquitto drops QoS 0 messages once ~1000 wait for a client, so a plain `homie/#`
@@ -25,14 +10,15 @@ afterEach(async () => {
  * retained attribute of thousands of devices (the 20,000-device version is in test/long/scale).
  */
 describe.runIf(runMosquittoTests)('a fleet on a stock mosquitto', () => {
+  const world = engineFixture();
+
   it('lists every device with every retained attribute: 3,000 Homie 3 devices × 33 topics', async () => {
-    broker = await startMosquitto();
+    const broker = await world.mosquitto();
     const count = 3000;
     const {ids, messages} = await publishFleet(broker.port, {count, generation: 'v3', device: i => ({version: `1.0.${i % 7}`, uptime: i})});
     expect(messages).toBe(count * 33);
-    engine = createEngine(testConfig(dir, {mqtt: broker.url}));
-    await engine.start();
-    await waitFor(() => engine!.inventory.discoveryStatus.phase === 'complete', 'every attribute loaded', 60_000);
+    const {engine} = await world.start({overrides: {mqtt: broker.url}});
+    await waitFor(() => engine.inventory.discoveryStatus.phase === 'complete', 'every attribute loaded', 60_000);
     const list = engine.inventory.list();
     expect(list).toHaveLength(count);
     let incomplete = 0;
@@ -47,18 +33,17 @@ describe.runIf(runMosquittoTests)('a fleet on a stock mosquitto', () => {
   });
 
   it('mixes generations and prefixes on one broker', async () => {
-    broker = await startMosquitto();
+    const broker = await world.mosquitto();
     await publishFleet(broker.port, {count: 200, generation: 'v1', prefix: 'devices'});
     await publishFleet(broker.port, {count: 200, generation: 'v2', first: 1000});
     await publishFleet(broker.port, {count: 200, generation: 'v4', first: 2000});
     await publishFleet(broker.port, {count: 200, generation: 'v5', first: 3000});
-    engine = createEngine(testConfig(dir, {mqtt: broker.url, prefix: 'homie,devices'}));
-    await engine.start();
-    await waitFor(() => engine!.inventory.discoveryStatus.phase === 'complete', 'every attribute loaded', 60_000);
+    const {engine} = await world.start({overrides: {mqtt: broker.url, prefix: 'homie,devices'}});
+    await waitFor(() => engine.inventory.discoveryStatus.phase === 'complete', 'every attribute loaded', 60_000);
     const byHomie = new Map<string, number>();
     for (const r of engine.inventory.list()) byHomie.set(r.homie, (byHomie.get(r.homie) ?? 0) + 1);
     expect(Object.fromEntries(byHomie)).toEqual({'1.x': 200, '2.0.0': 200, '4.0.0': 200, '5.0': 200});
-    const sizes = new Set(engine.inventory.list().map(r => `${r.homie}:${engine!.inventory.topics(r.key)!.size}`));
+    const sizes = new Set(engine.inventory.list().map(r => `${r.homie}:${engine.inventory.topics(r.key)!.size}`));
     expect([...sizes].sort()).toEqual(['1.x:10', '2.0.0:24', '4.0.0:30', '5.0:5']);
   });
 });

@@ -1,26 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
-import {createEngine, type Engine} from '../../../src/engine/engine.js';
+import {describe, expect, it} from 'vitest';
 import {isFinal} from '../../../src/engine/ota/job.js';
-import {testConfig} from '../../helpers/config.js';
+import {engineFixture} from '../../helpers/engine-fixture.js';
 import {bigJobsFile} from '../../helpers/state-files.js';
-import {tempDir} from '../../helpers/tmp.js';
 import {waitFor} from '../../helpers/wait-for.js';
 
-let engine: Engine | null = null;
-let cleanup: (() => void) | null = null;
-afterEach(async () => {
-  await engine?.stop();
-  engine = null;
-  cleanup?.();
-});
-
 describe('a jobs.json far over the caps', () => {
+  const world = engineFixture();
+
   it('is trimmed at load with a message and a backup, and /healthz answers within 1 s while 20,000 timeouts fire', async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const file = path.join(t.dir, 'firmwares', 'jobs.json');
+    const file = path.join(world.dir, 'firmwares', 'jobs.json');
     fs.mkdirSync(path.dirname(file));
     const original = bigJobsFile({finished: 30_000, midTransfer: 20_000});
     fs.writeFileSync(file, original);
@@ -28,7 +18,7 @@ describe('a jobs.json far over the caps', () => {
     const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
     process.on('warning', onWarning);
     try {
-      engine = createEngine(testConfig(t.dir, {brokerPort: '0'}));
+      const engine = world.create();
       engine.ota.timings = {...engine.ota.timings, reboot: 3000};
       await engine.start();
       const trimmed = engine.logger.recent().find(e => e.message.startsWith('jobs.json: 50,000 jobs'));
@@ -56,7 +46,7 @@ describe('a jobs.json far over the caps', () => {
       // before the slices, /healthz timed out for minutes; the bound leaves room for a loaded CI machine
       expect(Math.max(...latencies), `healthz latencies ${latencies.map(Math.round).join(' ')}`).toBeLessThan(3000);
       // the finished list is back at its cap once the pass that failed them is through
-      await waitFor(() => engine!.ota.list().length <= 500, 'finished jobs trimmed to 500');
+      await waitFor(() => engine.ota.list().length <= 500, 'finished jobs trimmed to 500');
       expect(warnings.filter(w => /MaxListeners/.test(w))).toEqual([]);
     } finally {
       process.off('warning', onWarning);

@@ -2,12 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import mqtt, {type MqttClient} from 'mqtt';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine, type Engine} from '../../../src/engine/engine.js';
+import type {Engine} from '../../../src/engine/engine.js';
 import {ALWAYS_KEPT, MAX_TOPICS_PER_DEVICE} from '../../../src/engine/inventory/limits.js';
-import {startAedes, type TestBroker} from '../../helpers/aedes.js';
-import {testConfig} from '../../helpers/config.js';
+import type {TestBroker} from '../../helpers/aedes.js';
+import {engineFixture} from '../../helpers/engine-fixture.js';
 import {deviceTopics, RawPublisher} from '../../helpers/homie-publisher.js';
-import {tempDir} from '../../helpers/tmp.js';
 import {waitFor} from '../../helpers/wait-for.js';
 
 /**
@@ -16,21 +15,15 @@ import {waitFor} from '../../helpers/wait-for.js';
  * "offline" by someone else, another client throwing homie-ota off the broker with its client id
  * without a word, and 409 for a rollout that does not exist.
  */
-let dir: string;
-let cleanup: () => void;
+const world = engineFixture();
 let broker: TestBroker;
-let engine: Engine | null = null;
 const clients: MqttClient[] = [];
 beforeEach(async () => {
-  ({dir, cleanup} = tempDir());
-  broker = await startAedes();
+  broker = await world.aedes();
 });
+// runs before the fixture's teardown (hooks run in reverse order)
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.endAsync(true).catch(() => {});
-  await engine?.stop();
-  engine = null;
-  await broker.close();
-  cleanup();
 });
 
 async function publishAll(topics: Array<[string, string]>): Promise<void> {
@@ -40,9 +33,8 @@ async function publishAll(topics: Array<[string, string]>): Promise<void> {
 }
 
 async function start(): Promise<Engine> {
-  engine = createEngine(testConfig(dir, {mqtt: broker.url}));
-  await engine.start();
-  await waitFor(() => engine!.inventory.discoveryStatus.phase === 'complete' && engine!.mqtt.connected, 'connected and loaded', 10_000);
+  const {engine} = await world.start({overrides: {mqtt: broker.url}});
+  await waitFor(() => engine.inventory.discoveryStatus.phase === 'complete' && engine.mqtt.connected, 'connected and loaded', 10_000);
   return engine;
 }
 
@@ -104,9 +96,9 @@ describe('caps that must not hide what matters', () => {
   }, 30_000);
 
   it('answers 404 for a rollout that does not exist, 409 for one that cannot change', async () => {
-    fs.mkdirSync(path.join(dir, 'firmwares'));
+    fs.mkdirSync(path.join(world.dir, 'firmwares'));
     const done = {id: 'r-1', firmware: {name: 'relay', version: '1.1.0'}, scope: 'devices running relay', state: 'done', maxFailures: 1, createdAt: 1, updatedAt: 2, reason: '3/3 done, 0 failed'};
-    fs.writeFileSync(path.join(dir, 'firmwares', 'jobs.json'), JSON.stringify({version: 1, nextId: 2, jobs: [], rollouts: [done], history: {}}));
+    fs.writeFileSync(path.join(world.dir, 'firmwares', 'jobs.json'), JSON.stringify({version: 1, nextId: 2, jobs: [], rollouts: [done], history: {}}));
     const e = await start();
     const post = (p: string) => fetch(`http://127.0.0.1:${e.http.boundPort}${p}`, {method: 'POST'});
     for (const action of ['cancel', 'pause', 'resume']) {

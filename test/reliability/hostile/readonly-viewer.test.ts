@@ -1,13 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import {afterEach, describe, expect, it} from 'vitest';
-import {createEngine, type Engine} from '../../../src/engine/engine.js';
-import {startAedes, type TestBroker} from '../../helpers/aedes.js';
-import {testConfig} from '../../helpers/config.js';
+import {describe, expect, it} from 'vitest';
+import {engineFixture} from '../../helpers/engine-fixture.js';
 import {deviceTopics, RawPublisher} from '../../helpers/homie-publisher.js';
 import {bigJobsFile} from '../../helpers/state-files.js';
-import {tempDir} from '../../helpers/tmp.js';
 import {sleep, waitFor} from '../../helpers/wait-for.js';
 import {writeFirmware} from '../../ota/helpers.js';
 
@@ -16,29 +13,20 @@ import {writeFirmware} from '../../ota/helpers.js';
  * to run beside). It used to push the waiting jobs it loaded from jobs.json, and to write its own
  * copies of jobs.json and inventory.json over the owner's when it stopped.
  */
-let engine: Engine | null = null;
-let broker: TestBroker | null = null;
-let cleanup: (() => void) | null = null;
-afterEach(async () => {
-  await engine?.stop();
-  await broker?.close();
-  engine = broker = null;
-  cleanup?.();
-});
-
 describe('a --readonly viewer beside the owner', () => {
+  const world = engineFixture();
+
   it('sends nothing, and writes nothing into the folder', async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const root = path.join(t.dir, 'firmwares');
-    writeFirmware(t.dir, 'relay-1.1.0.bin', {name: 'relay', version: '1.1.0', size: 60_000});
+    const dir = world.dir;
+    const root = path.join(dir, 'firmwares');
+    writeFirmware(dir, 'relay-1.1.0.bin', {name: 'relay', version: '1.1.0', size: 60_000});
     // a waiting job for a device that is ready, and more finished jobs than are kept (a trim would back up and rewrite)
     const jobs = JSON.parse(bigJobsFile({finished: 600, midTransfer: 0, queued: 1})) as {jobs: Array<Record<string, unknown>>};
     const waiting = jobs.jobs.at(-1)!;
     Object.assign(waiting, {deviceKey: 'homie/kitchen', deviceId: 'kitchen'});
     const before = JSON.stringify(jobs);
     fs.writeFileSync(path.join(root, 'jobs.json'), before);
-    broker = await startAedes();
+    const broker = await world.aedes();
     const publisher = await RawPublisher.connect(broker.port);
     for (const [topic, payload] of deviceTopics('v3', 'homie', 'kitchen', {fw: 'relay', version: '1.0.0'})) await publisher.publish(topic, payload);
     await publisher.close();
@@ -49,15 +37,12 @@ describe('a --readonly viewer beside the owner', () => {
     const files = () => fs.readdirSync(root).filter(f => f !== 'firmware-cache.json').sort();
     const listed = files();
 
-    engine = createEngine(testConfig(t.dir, {mqtt: broker.url, readonly: true}));
-    await engine.start();
-    const e = engine;
+    const {engine: e} = await world.start({overrides: {mqtt: broker.url, readonly: true}});
     await waitFor(() => e.inventory.discoveryStatus.completedAt && e.inventory.get('homie/kitchen')?.state === 'ready', 'the device ready in the viewer');
     await sleep(2500);
     expect(pushes).toEqual([]);
     expect(e.ota.get(waiting.id as string)?.state).toBe('waiting');
     await e.stop();
-    engine = null;
     await watcher.endAsync();
     expect(fs.readFileSync(path.join(root, 'jobs.json'), 'utf8')).toBe(before);
     expect(files()).toEqual(listed);
