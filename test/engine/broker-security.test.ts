@@ -1,32 +1,22 @@
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import mqtt from 'mqtt';
-import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine, type Engine, type EngineOptions} from '../../src/engine/engine.js';
-import {testConfig} from '../helpers/config.js';
-import {tempDir} from '../helpers/tmp.js';
+import {afterEach, describe, expect, it} from 'vitest';
+import type {Engine, EngineOptions} from '../../src/engine/engine.js';
+import {engineFixture} from '../helpers/engine-fixture.js';
 import {waitFor} from '../helpers/wait-for.js';
 
-let dir: string;
-let cleanup: () => void;
-let engine: Engine | null = null;
+const world = engineFixture();
 const clients: mqtt.MqttClient[] = [];
 const sockets: net.Socket[] = [];
-beforeEach(() => ({dir, cleanup} = tempDir()));
+// runs before the fixture's teardown (hooks run in reverse order)
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy();
   await Promise.all(clients.splice(0).map(c => c.endAsync(true)));
-  await engine?.stop();
-  engine = null;
-  cleanup();
 });
 
 async function startWith(ini: string[], options: EngineOptions = {}): Promise<Engine> {
-  fs.writeFileSync(path.join(dir, 'homie-ota.ini'), `${ini.join('\n')}\n`);
-  engine = createEngine(testConfig(dir, {config: 'homie-ota.ini', brokerPort: '0'}), options);
-  await engine.start();
-  await waitFor(() => engine!.mqttStatus.state === 'connected', 'homie-ota connected to its own broker');
+  const {engine} = await world.start({ini, overrides: {config: 'homie-ota.ini'}, options});
+  await waitFor(() => engine.mqttStatus.state === 'connected', 'homie-ota connected to its own broker');
   return engine;
 }
 

@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
-import {createEngine, type Engine} from '../../src/engine/engine.js';
+import {describe, expect, it} from 'vitest';
+import type {Engine} from '../../src/engine/engine.js';
 import {CUT_MARK, MAX_TOPICS_PER_DEVICE, MAX_VALUE_LENGTH} from '../../src/engine/inventory/limits.js';
 import {Logger} from '../../src/engine/log.js';
 import {TIMELINE_LIMIT} from '../../src/engine/ota/job.js';
-import {testConfig} from '../helpers/config.js';
+import {engineFixture} from '../helpers/engine-fixture.js';
 import {deviceTopics, RawPublisher} from '../helpers/homie-publisher.js';
-import {tempDir} from '../helpers/tmp.js';
 import {sleep, waitFor} from '../helpers/wait-for.js';
 import {writeFirmware} from '../ota/helpers.js';
 
@@ -15,20 +14,12 @@ import {writeFirmware} from '../ota/helpers.js';
  * Everything that grows with time has a bound: a year of running must not fill the disk or the
  * memory. Each test pushes past the bound and checks what is kept.
  */
-let engine: Engine | null = null;
-let cleanup: (() => void) | null = null;
-afterEach(async () => {
-  await engine?.stop();
-  cleanup?.();
-  engine = cleanup = null;
-});
+const fixture = engineFixture();
 
 describe('log files', () => {
   it('rotate at LOG_MAX_SIZE and keep .1 … .3, each about the size asked for', async () => {
-    const tmp = tempDir();
-    cleanup = tmp.cleanup;
-    fs.writeFileSync(path.join(tmp.dir, 'homie-ota.ini'), '[global]\nLOG_FILE = homie-ota.log\nLOG_MAX_SIZE = 16K\n');
-    engine = createEngine(testConfig(tmp.dir, {brokerPort: '0', logFile: 'homie-ota.log'}));
+    const dir = fixture.dir;
+    const engine = fixture.create({ini: ['[global]', 'LOG_FILE = homie-ota.log', 'LOG_MAX_SIZE = 16K'], overrides: {logFile: 'homie-ota.log'}});
     expect(engine.config.logMaxSize).toBe(16 * 1024);
     await engine.start();
     // about 250 KB of log, written as a busy homie-ota writes it: bursts, flushed every 200 ms
@@ -38,14 +29,14 @@ describe('log files', () => {
       await sleep(220);
     }
     await engine.stop();
-    const files = fs.readdirSync(tmp.dir).filter(f => f.startsWith('homie-ota.log')).sort();
+    const files = fs.readdirSync(dir).filter(f => f.startsWith('homie-ota.log')).sort();
     expect(files).toEqual(['homie-ota.log', 'homie-ota.log.1', 'homie-ota.log.2', 'homie-ota.log.3']);
-    const sizes = files.map(f => fs.statSync(path.join(tmp.dir, f)).size);
+    const sizes = files.map(f => fs.statSync(path.join(dir, f)).size);
     // a write that would pass the limit goes to a fresh file: none is larger than LOG_MAX_SIZE
     for (const size of sizes) expect(size).toBeLessThanOrEqual(16 * 1024);
     expect(sizes.slice(1).every(size => size > 8 * 1024)).toBe(true);
     // the newest lines are in the current file, the oldest kept in .3
-    const text = (f: string) => fs.readFileSync(path.join(tmp.dir, f), 'utf8');
+    const text = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
     expect(text('homie-ota.log')).toContain('stopped');
     expect(text('homie-ota.log') + text('homie-ota.log.1')).toContain('24/59 a device');
     const firstBurst = (f: string) => Number(/ (\d+)\/\d+ a device/.exec(text(f))?.[1]);
@@ -66,13 +57,9 @@ describe('log files', () => {
 
 describe('OTA bookkeeping', () => {
   async function world(): Promise<{engine: Engine; publisher: RawPublisher}> {
-    const tmp = tempDir();
-    cleanup = tmp.cleanup;
-    writeFirmware(tmp.dir, 'relay-1.0.0.bin', {name: 'relay', version: '1.0.0'});
-    writeFirmware(tmp.dir, 'relay-2.0.0.bin', {name: 'relay', version: '2.0.0'});
-    engine = createEngine(testConfig(tmp.dir, {brokerPort: '0'}));
-    const e = engine;
-    await e.start();
+    writeFirmware(fixture.dir, 'relay-1.0.0.bin', {name: 'relay', version: '1.0.0'});
+    writeFirmware(fixture.dir, 'relay-2.0.0.bin', {name: 'relay', version: '2.0.0'});
+    const {engine: e} = await fixture.start();
     await waitFor(() => e.firmware.list().length === 2, 'store');
     const publisher = await RawPublisher.connect(e.broker!.boundPort);
     for (const [topic, payload] of deviceTopics('v3', 'homie', 'current', {fw: 'relay', version: '1.0.0'})) await publisher.publish(topic, payload);
@@ -115,11 +102,7 @@ describe('OTA bookkeeping', () => {
 
 describe('the inventory', () => {
   it('keeps at most 400 topics and 1 KiB per value of one device', async () => {
-    const tmp = tempDir();
-    cleanup = tmp.cleanup;
-    engine = createEngine(testConfig(tmp.dir, {brokerPort: '0'}));
-    const e = engine;
-    await e.start();
+    const {engine: e} = await fixture.start();
     const publisher = await RawPublisher.connect(e.broker!.boundPort);
     for (const [topic, payload] of deviceTopics('v3', 'homie', 'greedy')) await publisher.publish(topic, payload);
     for (let i = 0; i < 1000; i++) await publisher.publish(`homie/greedy/node${i}/value`, 'x'.repeat(20_000));

@@ -1,14 +1,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine, type Engine} from '../../src/engine/engine.js';
+import {describe, expect, it} from 'vitest';
 import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {v1OtaPayload} from '../../src/engine/ota/v1-payload.js';
-import {testConfig} from '../helpers/config.js';
+import {engineFixture} from '../helpers/engine-fixture.js';
 import {deviceTopics, RawPublisher} from '../helpers/homie-publisher.js';
 import {rawGet, rawRequest, type RawResponse} from '../helpers/http.js';
-import {tempDir} from '../helpers/tmp.js';
 import {waitFor} from '../helpers/wait-for.js';
 
 const USER = 'admin';
@@ -18,18 +16,10 @@ const GOOD = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
 /** The only routes anyone may call without credentials. A new route must either be here or ask for auth. */
 const PUBLIC = ['GET /healthz', 'GET /ota'];
 
-let dir: string;
-let cleanup: () => void;
-let engine: Engine | null = null;
-beforeEach(() => ({dir, cleanup} = tempDir()));
-afterEach(async () => {
-  await engine?.stop();
-  engine = null;
-  cleanup();
-});
+const world = engineFixture();
 
 function ini(extra: string[] = []): void {
-  fs.writeFileSync(path.join(dir, 'homie-ota.ini'), ['[global]', `HTTP_USER = ${USER}`, `HTTP_PASSWORD = ${PASSWORD}`, ...extra, ''].join('\n'));
+  fs.writeFileSync(path.join(world.dir, 'homie-ota.ini'), ['[global]', `HTTP_USER = ${USER}`, `HTTP_PASSWORD = ${PASSWORD}`, ...extra, ''].join('\n'));
 }
 
 /** A concrete request path for a route pattern. */
@@ -46,8 +36,7 @@ function request(method: string, pathname: string, headers: Record<string, strin
 describe('basic auth on management routes', () => {
   it('asks for credentials on every route but the device OTA endpoint and /healthz', async () => {
     ini();
-    engine = createEngine(testConfig(dir, {brokerPort: '0'}));
-    await engine.start();
+    const {engine} = await world.start();
     const port = engine.http.boundPort;
     const routes = engine.http.routes;
     expect(routes.length).toBeGreaterThan(20);
@@ -91,8 +80,7 @@ describe('basic auth on management routes', () => {
 
   it('refuses an unauthenticated upload before reading it: nothing is written', async () => {
     ini();
-    engine = createEngine(testConfig(dir, {brokerPort: '0'}));
-    await engine.start();
+    const {engine} = await world.start();
     const root = engine.config.firmwareRoot;
     const before = fs.readdirSync(root).sort();
     const image = buildFirmwareImage({name: 'sneaky', version: '1.0.0'});
@@ -107,8 +95,7 @@ describe('basic auth on management routes', () => {
 
   it('asks for credentials on the OTA endpoint only with OTA_ENDPOINT_AUTH', async () => {
     ini(['OTA_ENDPOINT_AUTH = true']);
-    engine = createEngine(testConfig(dir, {brokerPort: '0'}));
-    await engine.start();
+    const {engine} = await world.start();
     expect(engine.http.routes.filter(r => !r.auth).map(r => `${r.method} ${r.path}`)).toEqual(['GET /healthz']);
     const res = await rawGet(engine.http.boundPort, '/ota', {'x-ESP8266-version': 'dev=fw=1.0.0=1.0.1', 'User-Agent': 'ESP8266-http-Update'});
     expect(res.status).toBe(401);
@@ -119,7 +106,7 @@ describe('basic auth on management routes', () => {
 describe('the OTA endpoint serves firmware images meant for the asking device, and nothing else', () => {
   it('never hands out state files, descriptions, rejected files or another device\'s job image', async () => {
     ini();
-    const root = path.join(dir, 'firmwares');
+    const root = path.join(world.dir, 'firmwares');
     fs.mkdirSync(path.join(root, 'rejected'), {recursive: true});
     const images = new Map<string, Buffer>();
     for (const [name, version] of [['relay', '1.0.0'], ['relay', '1.1.0'], ['secret', '9.9.9'], ['sensor', '1.0.0']] as const) {
@@ -130,9 +117,7 @@ describe('the OTA endpoint serves firmware images meant for the asking device, a
     fs.writeFileSync(path.join(root, 'secret-9.9.9.txt'), 'the door code is 4711\n');
     fs.writeFileSync(path.join(root, 'rejected', 'x.bin'), 'rejected content');
     fs.writeFileSync(path.join(root, 'notes.txt'), 'private notes');
-    engine = createEngine(testConfig(dir, {brokerPort: '0', prefix: 'homie,devices'}));
-    await engine.start();
-    const e = engine;
+    const {engine: e} = await world.start({overrides: {prefix: 'homie,devices'}});
     await waitFor(() => e.firmware.list().length === 4, 'store loaded');
     const publisher = await RawPublisher.connect(e.broker!.boundPort);
     for (const [id, fw] of [['old-a', 'relay'], ['old-b', 'sensor']] as const) {
