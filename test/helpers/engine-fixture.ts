@@ -58,6 +58,13 @@ export interface EngineFixture {
  * does not stop the others; the first failure is thrown once everything has been tried.
  */
 export function engineFixture(): EngineFixture {
+  const fixture = engineParts();
+  afterEach(() => fixture.teardown());
+  return fixture;
+}
+
+/** The same, without the afterEach: for a helper called inside a test, whose caller tears it down. */
+export function engineParts(): EngineFixture {
   const fleets: Fleet[] = [];
   const engines: Engine[] = [];
   const brokers: Array<() => Promise<void>> = [];
@@ -134,6 +141,5 @@ export function engineFixture(): EngineFixture {
       if (failures.length) throw failures[0];
     },
   };
-  afterEach(() => fixture.teardown());
   return fixture;
 }

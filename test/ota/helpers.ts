@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {createEngine, type Engine} from '../../src/engine/engine.js';
+import type {Engine} from '../../src/engine/engine.js';
 import {buildFirmwareImage, type BuildImageOptions} from '../../src/sim/build-image.js';
 import type {Job} from '../../src/engine/ota/job.js';
 import type {OtaTimings} from '../../src/engine/ota/types.js';
-import {startFleet, type DeviceSpec, type Fleet, type FleetOptions} from '../../src/sim/index.js';
-import {testConfig} from '../helpers/config.js';
-import {tempDir} from '../helpers/tmp.js';
+import type {DeviceSpec, Fleet, FleetOptions} from '../../src/sim/index.js';
+import {engineParts, type EngineFixture} from '../helpers/engine-fixture.js';
 import {waitFor} from '../helpers/wait-for.js';
 import type {CliOverrides} from '../../src/config/load.js';
 
@@ -32,7 +31,10 @@ export function writeFirmware(dir: string, file: string, options: BuildImageOpti
   fs.utimesSync(target, past, past);
 }
 
-/** An engine on its embedded broker with firmware in its store, and a simulated fleet on it, all ready. */
+/**
+ * An engine on its embedded broker with firmware in its store, and a simulated fleet on it, all ready.
+ * close() stops them and removes the folder it made (not one given as `dir`).
+ */
 export async function otaWorld(options: {
   specs: readonly DeviceSpec[];
   firmware?: Array<[string, BuildImageOptions]>;
@@ -41,10 +43,20 @@ export async function otaWorld(options: {
   fleet?: Partial<FleetOptions>;
   dir?: string;
 }): Promise<OtaWorld> {
-  const own = options.dir ? null : tempDir();
-  const dir = options.dir ?? own!.dir;
+  const parts = engineParts();
+  try {
+    return await readyWorld(parts, options);
+  } catch (error) {
+    // a set-up that fails half-way leaves nothing running
+    await parts.teardown();
+    throw error;
+  }
+}
+
+async function readyWorld(parts: EngineFixture, options: Parameters<typeof otaWorld>[0]): Promise<OtaWorld> {
+  const dir = options.dir ?? parts.dir;
   for (const [file, image] of options.firmware ?? [['relay-1.1.0.bin', {name: 'relay', version: '1.1.0', size: 100_000}]]) writeFirmware(dir, file, image);
-  const engine = createEngine(testConfig(dir, {brokerPort: '0', ...options.config}));
+  const engine = parts.create({dir, overrides: options.config});
   engine.ota.timings = {...FAST, ...options.timings};
   const seen = new Map<string, string[]>();
   const world = {dir, engine, seen, maxConcurrent: 0} as OtaWorld & {maxConcurrent: number};
@@ -62,7 +74,7 @@ export async function otaWorld(options: {
   for (const [file] of options.firmware ?? [['relay-1.1.0.bin']]) {
     await waitFor(() => engine.firmware.byFile(file), `${file} in the store`, 10_000);
   }
-  const fleet = startFleet({
+  const fleet = parts.fleet({
     url: `mqtt://127.0.0.1:${engine.broker!.boundPort}`,
     specs: options.specs,
     flashSpeed: 4_000_000,
@@ -82,11 +94,7 @@ export async function otaWorld(options: {
   }
   return Object.assign(world, {
     fleet,
-    close: async () => {
-      await fleet.stop();
-      await engine.stop();
-      own?.cleanup();
-    },
+    close: () => parts.teardown(),
   });
 }
 

@@ -2,34 +2,28 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
-import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine, type Engine} from '../../src/engine/engine.js';
+import {beforeEach, describe, expect, it} from 'vitest';
+import type {Engine} from '../../src/engine/engine.js';
 import {httpUpdateCheck, type HttpUpdateParams} from '../../src/sim/index.js';
-import {testConfig} from '../helpers/config.js';
+import {engineFixture} from '../helpers/engine-fixture.js';
 import {rawGet, rawRequest} from '../helpers/http.js';
-import {tempDir} from '../helpers/tmp.js';
 import {waitFor} from '../helpers/wait-for.js';
 import {writeFirmware} from './helpers.js';
 
+const world = engineFixture();
 let dir: string;
-let cleanup: () => void;
 let engine: Engine;
 let url: string;
 beforeEach(async () => {
-  ({dir, cleanup} = tempDir());
+  dir = world.dir;
   writeFirmware(dir, 'relay-1.0.0.bin', {name: 'relay', version: '1.0.0', size: 80_000});
   writeFirmware(dir, 'relay-1.1.0.bin', {name: 'relay', version: '1.1.0', size: 90_000});
   writeFirmware(dir, 'cam-2.0.0.bin', {name: 'cam', version: '2.0.0', chip: 'esp32', size: 120_000});
   writeFirmware(dir, 'big-1.0.0.bin', {name: 'big', version: '1.0.0', size: 700_000});
   writeFirmware(dir, 'big-1.1.0.bin', {name: 'big', version: '1.1.0', size: 700_000});
-  engine = createEngine(testConfig(dir, {brokerPort: '0'}));
-  await engine.start();
+  ({engine} = await world.start());
   for (const f of ['relay-1.1.0.bin', 'cam-2.0.0.bin', 'big-1.1.0.bin']) await waitFor(() => engine.firmware.byFile(f), f);
   url = `http://127.0.0.1:${engine.http.boundPort}/ota`;
-});
-afterEach(async () => {
-  await engine.stop();
-  cleanup();
 });
 
 const size = (file: string) => fs.statSync(path.join(dir, 'firmwares', file)).size;

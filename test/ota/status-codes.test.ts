@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt, {type MqttClient} from 'mqtt';
-import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createEngine, type Engine} from '../../src/engine/engine.js';
-import {testConfig} from '../helpers/config.js';
-import {tempDir} from '../helpers/tmp.js';
+import {afterEach, describe, expect, it} from 'vitest';
+import {engineFixture} from '../helpers/engine-fixture.js';
 import {waitFor} from '../helpers/wait-for.js';
 import {FAST, finished, otaWorld, writeFirmware, type OtaWorld} from './helpers.js';
 import type {CliOverrides} from '../../src/config/load.js';
@@ -31,29 +29,25 @@ async function scriptedDevice(port: number, id: string, answers: string[]): Prom
   return {client, pushes};
 }
 
-let dir: string;
-let cleanup: () => void;
-let engine: Engine | null = null;
+const fixture = engineFixture();
 let device: MqttClient | null = null;
-beforeEach(() => ({dir, cleanup} = tempDir()));
+// runs before the fixture's teardown (hooks run in reverse order)
 afterEach(async () => {
   await device?.endAsync(true);
-  await engine?.stop();
-  engine = device = null;
-  cleanup();
+  device = null;
 });
 
 async function setup(answers: string[], overrides: CliOverrides = {}) {
-  writeFirmware(dir, 'relay-1.1.0.bin', {name: 'relay', version: '1.1.0', size: 50_000});
-  engine = createEngine(testConfig(dir, {brokerPort: '0', ...overrides}));
+  writeFirmware(fixture.dir, 'relay-1.1.0.bin', {name: 'relay', version: '1.1.0', size: 50_000});
+  const engine = fixture.create({overrides});
   engine.ota.timings = {...FAST, pushAnswer: 1500};
   await engine.start();
-  await waitFor(() => engine!.firmware.byFile('relay-1.1.0.bin'), 'firmware');
+  await waitFor(() => engine.firmware.byFile('relay-1.1.0.bin'), 'firmware');
   const scripted = await scriptedDevice(engine.broker!.boundPort, 'scripted', answers);
   device = scripted.client;
-  await waitFor(() => engine!.inventory.get('homie/scripted')?.otaEnabled === true && engine!.inventory.discoveryStatus.completedAt, 'device known');
+  await waitFor(() => engine.inventory.get('homie/scripted')?.otaEnabled === true && engine.inventory.discoveryStatus.completedAt, 'device known');
   const id = engine.ota.create({deviceKeys: ['homie/scripted'], firmware: {name: 'relay', version: '1.1.0'}}).jobs[0]!.id;
-  return {id, pushes: scripted.pushes, job: () => finished(engine!, id)};
+  return {id, engine, pushes: scripted.pushes, job: () => finished(engine, id)};
 }
 
 describe('every answer a homie-esp8266 device can give to a push', () => {
@@ -79,9 +73,9 @@ describe('every answer a homie-esp8266 device can give to a push', () => {
   });
 
   it('pushes base64 by default, once, at QoS 1, never retained, to …/firmware/<lowercase md5>', async () => {
-    const {job, pushes} = await setup(['202', '200']);
+    const {engine, job, pushes} = await setup(['202', '200']);
     await waitFor(() => pushes.length === 1, 'the push');
-    const record = engine!.firmware.byFile('relay-1.1.0.bin')!;
+    const record = engine.firmware.byFile('relay-1.1.0.bin')!;
     expect(pushes[0]!.topic).toBe(`homie/scripted/$implementation/ota/firmware/${record.md5}`);
     expect(record.md5).toMatch(/^[0-9a-f]{32}$/);
     expect(pushes[0]!.qos).toBe(1);
@@ -89,13 +83,13 @@ describe('every answer a homie-esp8266 device can give to a push', () => {
     const text = pushes[0]!.payload.toString('latin1');
     expect(text.startsWith('6Q')).toBe(true);
     expect(text).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
-    expect(Buffer.from(text, 'base64').equals(fs.readFileSync(path.join(dir, 'firmwares/relay-1.1.0.bin')))).toBe(true);
+    expect(Buffer.from(text, 'base64').equals(fs.readFileSync(path.join(fixture.dir, 'firmwares/relay-1.1.0.bin')))).toBe(true);
     // the scripted device never reboots: not done, however often it said 200
     expect(await job()).toMatchObject({state: 'failed', error: expect.stringMatching(/never rebooted|did not come back/)});
   });
 
   it('pushes the raw image with OTA_FIRMWARE_BASE64 = false', async () => {
-    fs.writeFileSync(path.join(dir, 'homie-ota.ini'), '[global]\nOTA_FIRMWARE_BASE64 = false\n');
+    fs.writeFileSync(path.join(fixture.dir, 'homie-ota.ini'), '[global]\nOTA_FIRMWARE_BASE64 = false\n');
     const {pushes} = await setup(['304']);
     await waitFor(() => pushes.length === 1, 'the push');
     expect(pushes[0]!.payload[0]).toBe(0xe9);
