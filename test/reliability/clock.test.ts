@@ -1,16 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
-import {createEngine, type Engine} from '../../src/engine/engine.js';
+import {describe, expect, it} from 'vitest';
 import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {etaSeconds, isFinal} from '../../src/engine/ota/job.js';
 import {jobJson} from '../../src/engine/ota/jobs-api.js';
-import {startFleet, type Fleet} from '../../src/sim/index.js';
 import {buildJobsSlice} from '../../src/store/jobs-slice.js';
-import {startAedes, type TestBroker} from '../helpers/aedes.js';
-import {testConfig} from '../helpers/config.js';
+import {engineFixture} from '../helpers/engine-fixture.js';
 import {deviceTopics, RawPublisher} from '../helpers/homie-publisher.js';
-import {tempDir} from '../helpers/tmp.js';
 import {writeFirmware} from '../ota/helpers.js';
 
 /**
@@ -42,30 +38,17 @@ async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs: nu
 
 const pause = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
-let engine: Engine | null = null;
-let fleet: Fleet | null = null;
-let broker: TestBroker | null = null;
-let cleanup: (() => void) | null = null;
-afterEach(async () => {
-  await fleet?.stop();
-  await engine?.stop();
-  await broker?.close();
-  cleanup?.();
-  engine = fleet = broker = cleanup = null;
-});
+const world = engineFixture();
 
 describe('the clock jumping an hour forward and back', () => {
   it('OTA jobs neither time out because of it nor wait an hour longer; no negative durations or ETAs', async () => {
-    const tmp = tempDir();
-    cleanup = tmp.cleanup;
-    writeFirmware(tmp.dir, 'relay-1.1.0.bin', {name: 'relay', version: '1.1.0', size: 120_000});
+    writeFirmware(world.dir, 'relay-1.1.0.bin', {name: 'relay', version: '1.1.0', size: 120_000});
     const clock = new JumpingClock();
-    engine = createEngine(testConfig(tmp.dir, {brokerPort: '0', concurrency: '4', prefix: 'homie,devices'}), {now: clock.now});
-    engine.ota.timings = {pushAnswer: 8000, progressStall: 4000, reboot: 10_000, v1Request: 10_000, verifyGrace: 2000, esp32Recheck: 1500};
-    const e = engine;
+    const e = world.create({overrides: {concurrency: '4', prefix: 'homie,devices'}, options: {now: clock.now}});
+    e.ota.timings = {pushAnswer: 8000, progressStall: 4000, reboot: 10_000, v1Request: 10_000, verifyGrace: 2000, esp32Recheck: 1500};
     await e.start();
     await until(() => e.firmware.list().length === 1, 'the store', 10_000);
-    fleet = startFleet({
+    const fleet = world.fleet({
       url: `mqtt://127.0.0.1:${e.broker!.boundPort}`,
       specs: [
         {id: 'a', generation: 'v3', fw: 'relay@1.0.0'},
@@ -127,13 +110,9 @@ describe('the clock jumping an hour forward and back', () => {
   });
 
   it('the inventory keeps following the broker and keeps saving after the clock goes back', async () => {
-    const tmp = tempDir();
-    cleanup = tmp.cleanup;
-    broker = await startAedes();
+    const broker = await world.aedes();
     const clock = new JumpingClock();
-    engine = createEngine(testConfig(tmp.dir, {mqtt: broker.url}), {now: clock.now});
-    const e = engine;
-    await e.start();
+    const {engine: e} = await world.start({overrides: {mqtt: broker.url}, options: {now: clock.now}});
     const publisher = await RawPublisher.connect(broker.port);
     for (const [topic, payload] of deviceTopics('v3', 'homie', 'x')) await publisher.publish(topic, payload);
     await publisher.flush();
@@ -151,7 +130,7 @@ describe('the clock jumping an hour forward and back', () => {
     // the device dies while homie-ota is away from the broker: the retained "lost" it finds on its
     // return must count, though its last live "ready" is an hour "in the future" now
     const clientId = e.config.mqtt.clientId;
-    await until(() => (broker!.aedes as unknown as {clients: Record<string, unknown>}).clients[clientId], 'our client at the broker', 5000);
+    await until(() => (broker.aedes as unknown as {clients: Record<string, unknown>}).clients[clientId], 'our client at the broker', 5000);
     (broker.aedes as unknown as {clients: Record<string, {close(): void}>}).clients[clientId]!.close();
     await publisher.publish('homie/x/$state', 'lost');
     await publisher.flush();
@@ -161,11 +140,8 @@ describe('the clock jumping an hour forward and back', () => {
   });
 
   it('a dropped file still settles after a jump back, and is not judged early after a jump forward', async () => {
-    const tmp = tempDir();
-    cleanup = tmp.cleanup;
     const clock = new JumpingClock();
-    engine = createEngine(testConfig(tmp.dir, {brokerPort: '0'}), {now: clock.now});
-    const e = engine;
+    const e = world.create({options: {now: clock.now}});
     e.firmware.tune({stableMs: 800, rescanMs: 300, fsWatch: false});
     await e.start();
     const root = e.config.firmwareRoot;
