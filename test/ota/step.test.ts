@@ -104,6 +104,8 @@ const table: Row[] = [
   ['the ESP32 rebooted into the old version: rolled back', flashed({state: 'verifying', recheckAt: NOW + 5000, sawReboot: true}), tick({device: device({implementation: 'esp32'})}), ctx, 'failed', FAILED, /rolled back/],
   ['back on another version: its attributes get a moment', flashed({sawReboot: true}), tick(), ctx, 'verifying', ['update'], /waiting for its attributes to settle/],
   ['still on the old version after the moment, the transfer cut: says so', flashed({state: 'verifying', sawReboot: true, cutAt: 40, updatedAt: NOW - FAST.verifyGrace - 1}), tick(), ctx, 'failed', FAILED, /cut at 40%/],
+  ['never rebooted, with no reboot seen: failed', flashed(), tick(), late(FAST.reboot), 'failed', FAILED, /^the device never rebooted after flashing; it still runs relay 1\.0\.0$/],
+  ['never rebooted while the broker connection broke: says so', flashed(), tick({reconnectedSinceSend: true}), late(FAST.reboot), 'failed', FAILED, /never rebooted after flashing, and the connection to the broker broke meanwhile .*retry the job/],
   ['never rebooted after a restart mid-transfer: failed, retry', flashed({resumed: true}), tick(), late(FAST.reboot), 'failed', FAILED, /homie-ota was restarted during the transfer/],
 
   // sending, and ends from outside

@@ -129,7 +129,7 @@ export class JobRunner {
       slots: this.#passSlots,
       gate: waiting ? rollouts.gate(job) : null,
       readonly: settings.readonly,
-      reconnectedSinceSend: job.state === 'flashing' && push.reconnectedSince(job.id),
+      reconnectedSinceSend: (job.state === 'flashing' || job.state === 'rebooting') && push.reconnectedSince(job.id),
     };
   }
 

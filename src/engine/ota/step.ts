@@ -117,7 +117,7 @@ function onTick(job: Job, view: TickView, ctx: StepContext): Step {
       return watchTransfer(job, view, ctx);
     case 'rebooting':
     case 'verifying':
-      return watchReturn(job, view.device, ctx);
+      return watchReturn(job, view.device, ctx, view.reconnectedSinceSend);
     default:
       return same(job);
   }
@@ -176,7 +176,7 @@ function watchTransfer(job: Job, view: TickView, {now, timings, otaUrl}: StepCon
   return same(job);
 }
 
-function watchReturn(job: Job, device: DeviceRecord | undefined, {now, timings}: StepContext): Step {
+function watchReturn(job: Job, device: DeviceRecord | undefined, {now, timings}: StepContext, reconnected = false): Step {
   const since = job.flashedAt ?? job.updatedAt;
   if (!device) return now - since > timings.reboot ? finish(job, 'failed', 'the device disappeared from the inventory after flashing', now) : same(job);
   if (device.state !== 'ready') {
@@ -205,7 +205,9 @@ function watchReturn(job: Job, device: DeviceRecord | undefined, {now, timings}:
     if (now - since <= timings.reboot) return same(job);
     return finish(job, 'failed', job.resumed
       ? `homie-ota was restarted during the transfer and the device did not install the firmware: it still runs ${fw(device)}; retry the job`
-      : `the device never rebooted after flashing; it still runs ${fw(device)}`, now);
+      : reconnected
+        ? `the device never rebooted after flashing, and the connection to the broker broke meanwhile (a broker restart?); it still runs ${fw(device)}: retry the job`
+        : `the device never rebooted after flashing; it still runs ${fw(device)}`, now);
   }
   // back, but on another version: give its attributes a moment (Homie 1.5 sends $online before $fwversion)
   if (job.state !== 'verifying') return changed(transition(job, 'verifying', now, `back, reporting ${fw(device)}; waiting for its attributes to settle`));
