@@ -27,7 +27,8 @@ export interface BuildImageOptions {
   readonly seed?: string;
 }
 
-function filler(length: number, seed: string): Buffer {
+/** Deterministic bytes from a seed, so a failing run can be repeated. */
+export function filler(length: number, seed: string): Buffer {
   const out = Buffer.alloc(length);
   let block = crypto.createHash('sha256').update(seed).digest();
   for (let offset = 0; offset < length; offset += block.length) {

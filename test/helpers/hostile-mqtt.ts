@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
 import {connectPacket, publishHead, takePackets} from './mqtt-wire.js';
+import {filler} from '../../src/sim/build-image.js';
 
 /**
  * A deliberately careless MQTT 3.1.1 publisher for hostile-input tests: topics and payloads are raw
@@ -80,11 +81,5 @@ export class HostileMqtt {
 
 /** A deterministic byte source, so a failing run can be repeated. */
 export function randomBytes(seed: string, length: number): Buffer {
-  const out = Buffer.alloc(length);
-  let block = crypto.createHash('sha256').update(seed).digest();
-  for (let offset = 0; offset < length; offset += block.length) {
-    block.copy(out, offset, 0, Math.min(block.length, length - offset));
-    block = crypto.createHash('sha256').update(block).digest();
-  }
-  return out;
+  return filler(length, seed);
 }
