@@ -31,6 +31,9 @@ function meowFlags(flags: readonly CommandFlag[]): MeowFlags {
   const result: MeowFlags = {};
   for (const flag of flags) {
     const short = flag.short ? {shortFlag: flag.short} : {};
+    // --watch PATTERN (repeatable) and --no-watch share meow's name: the repeatable string wins, and
+    // --no-watch then arrives as a false in its array
+    if (result[optionName(flag.name)] && flag.type === 'boolean') continue;
     result[optionName(flag.name)] = flag.type === 'string'
       ? (flag.multiple ? {type: 'string', isMultiple: true, ...short} : {type: 'string', ...short})
       // --no-watch: the flag is watch, true unless turned off

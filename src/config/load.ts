@@ -98,6 +98,8 @@ function buildConfig(configFile: string | null, flags: CliOverrides, value: <T>(
     firmwareRoot: value('OTA_FIRMWARE_ROOT'),
     base64: value('OTA_FIRMWARE_BASE64'),
     watch: value('OTA_WATCH'),
+    watchGlobs: value('WATCH'),
+    autoRollout: value('AUTO_ROLLOUT'),
     concurrency: value('OTA_CONCURRENCY'),
     logFile: value('LOG_FILE'),
     logMaxSize: value('LOG_MAX_SIZE'),

@@ -11,9 +11,10 @@ export type Section = 'global' | 'mqtt';
  * takes in --help: host (an address; empty means the default), port, int (a whole number in `range`),
  * size (bytes with K/M/G in `range`), bool, string, file (a readable PEM file), path (the log file or
  * none), dir (a folder; empty means the default), endpoint (a URL path), list (comma-separated base
- * topics), topic (one topic without wildcards), broker (a host name or embedded; its flag takes a URL).
+ * topics), topic (one topic without wildcards), broker (a host name or embedded; its flag takes a URL),
+ * names (comma-separated firmware names), globs (comma-separated file patterns; ~ is the home folder).
  */
-export type Kind = 'bool' | 'port' | 'int' | 'host' | 'string' | 'path' | 'file' | 'dir' | 'size' | 'endpoint' | 'list' | 'topic' | 'broker';
+export type Kind = 'bool' | 'port' | 'int' | 'host' | 'string' | 'path' | 'file' | 'dir' | 'size' | 'endpoint' | 'list' | 'topic' | 'broker' | 'names' | 'globs';
 
 export interface KeySpec {
   readonly section: Section;
@@ -83,6 +84,13 @@ export const KEYS: readonly KeySpec[] = [
   {section: 'global', key: 'OTA_WATCH', kind: 'bool', default: 'true', flag: '--no-watch',
     flagHelp: 'do not watch the firmware folder for dropped binaries', ini: {comment: 'file binaries dropped into OTA_FIRMWARE_ROOT'},
     help: 'Watch OTA_FIRMWARE_ROOT and file binaries dropped into it.'},
+  {section: 'global', key: 'WATCH', kind: 'globs', default: '', flag: '--watch',
+    flagHelp: 'also copy build outputs matching this pattern into the store (repeatable)',
+    ini: {comment: 'build outputs to copy into the store when they change (never moved); comma-separated glob patterns', example: '~/src/*/.pio/build/*/firmware.bin, ~/Arduino/build/**/*.ino.bin'},
+    help: 'Build outputs to watch: comma-separated glob patterns (fast-glob; ~ is the home folder), e.g. ~/src/*/.pio/build/*/firmware.bin. A matching file that settles is identified by its markers and copied into the store as <name>-<version>.bin; the build file is never moved, renamed or deleted. Looked at every 5 s, so new project folders are found without a restart.'},
+  {section: 'global', key: 'AUTO_ROLLOUT', kind: 'names', default: '',
+    ini: {comment: 'firmware names whose new versions roll out by themselves (canary first); comma-separated', example: 'relay, sensor'},
+    help: 'Firmware names armed for automatic rollouts, comma-separated, with the default settings (canary first, OTA_CONCURRENCY at a time, stop after 1 failure, older versions only, any time). A newer version filed by drop, upload or WATCH rolls out to every device running the name that is not pinned. A name disarmed in the dashboard or the API stays disarmed.'},
   {section: 'global', key: 'OTA_CONCURRENCY', kind: 'int', default: '2', flag: '--concurrency', range: [1, 64], what: 'not a number of transfers',
     flagHelp: 'firmware transfers at the same time', ini: {comment: 'firmware transfers at the same time'},
     help: 'How many firmware transfers run at the same time.'},
@@ -180,6 +188,10 @@ export interface Config {
   readonly firmwareRoot: string;
   readonly base64: boolean;
   readonly watch: boolean;
+  /** WATCH: build output patterns, ~ expanded */
+  readonly watchGlobs: readonly string[];
+  /** AUTO_ROLLOUT: firmware names armed at start */
+  readonly autoRollout: readonly string[];
   readonly concurrency: number;
   readonly logFile: string | null;
   readonly logMaxSize: number;

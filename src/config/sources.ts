@@ -18,8 +18,8 @@ export interface CliOverrides {
   readonly logFile?: string;
   readonly concurrency?: string;
   readonly debug?: boolean;
-  /** false when --no-watch was given */
-  readonly watch?: boolean;
+  /** false when --no-watch was given; the --watch patterns (a false among them for --no-watch) */
+  readonly watch?: boolean | ReadonlyArray<string | boolean>;
   readonly headless?: boolean;
   readonly readonly?: boolean;
   readonly demo?: boolean;
@@ -104,13 +104,21 @@ function readIniText(file: string): {text: string} | {error: string} {
 
 /** The table's flags as given: a string flag gives its text, --debug gives true, --no-watch false. */
 function applyFlags(given: GivenValues, flags: CliOverrides): void {
-  const options = flags as Readonly<Record<string, string | boolean | undefined>>;
+  const options = flags as Readonly<Record<string, string | boolean | ReadonlyArray<string | boolean> | undefined>>;
   for (const key of KEYS) {
     // --mqtt takes a URL, not a host name: the broker settings read it
     if (!key.flag || key.kind === 'broker') continue;
-    const value = options[optionName(key.flag.slice(2))];
-    if (key.kind !== 'bool' && typeof value === 'string') given.set(key.key, value, key.flag);
+    const given1 = options[optionName(key.flag.slice(2))];
     const turnsOff = key.flag.startsWith('--no-');
+    // a repeatable flag gives an array: its texts, one per line (--no-watch shares it as a false)
+    if (Array.isArray(given1)) {
+      const texts = given1.filter((v): v is string => typeof v === 'string');
+      if (key.kind === 'globs' && texts.length > 0) given.set(key.key, texts.join('\n'), key.flag);
+      if (key.kind === 'bool' && given1.includes(!turnsOff)) given.set(key.key, String(!turnsOff), key.flag);
+      continue;
+    }
+    const value = given1 as string | boolean | undefined;
+    if (key.kind !== 'bool' && typeof value === 'string') given.set(key.key, value, key.flag);
     if (key.kind === 'bool' && value === !turnsOff) given.set(key.key, String(!turnsOff), key.flag);
   }
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {z} from 'zod';
 import {reservedClash} from '../engine/http/reserved.js';
@@ -60,6 +61,42 @@ const list = checked((text, problem) => {
   return prefixes;
 });
 
+const names = checked((text, problem) => {
+  const list = text.split(',').map(n => n.trim()).filter(n => n !== '');
+  const bad = list.find(n => !/^[A-Za-z0-9._+~-]{1,32}$/.test(n));
+  if (bad) problem(`"${bad}" is not a firmware name (letters, digits and . _ + ~ -, at most 32); give names as in Homie_setFirmware(), e.g. relay, sensor`);
+  return [...new Set(list)];
+});
+
+/** WATCH patterns: ~ is the home folder, a relative pattern is taken from the working folder. */
+function globs(cwd: string) {
+  return checked((text, problem) => {
+    const patterns = splitPatterns(text).map(p => path.resolve(cwd, p.replace(/^~(?=$|\/)/, os.homedir())));
+    const bad = patterns.find(p => p.includes('\0'));
+    if (bad) problem('a pattern contains a NUL character');
+    return patterns;
+  });
+}
+
+/** Patterns one per line (repeated flags) or comma-separated; a comma inside {a,b} belongs to the pattern. */
+export function splitPatterns(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    let depth = 0;
+    let current = '';
+    for (const c of line) {
+      if (c === '{') depth++;
+      if (c === '}') depth = Math.max(0, depth - 1);
+      if (c === ',' && depth === 0) {
+        out.push(current);
+        current = '';
+      } else current += c;
+    }
+    out.push(current);
+  }
+  return [...new Set(out.map(p => p.trim()).filter(p => p !== ''))];
+}
+
 const topic = checked((text, problem) => {
   const trimmed = text.replace(/\/+$/, '');
   if (!trimmed || /[+#]/.test(trimmed)) problem('must be a topic without + or #, e.g. homie-ota');
@@ -117,6 +154,8 @@ export function valueSchema(spec: KeySpec, cwd: string): ValueSchema {
     broker: () => z.string(),
     endpoint: () => endpoint,
     list: () => list,
+    names: () => names,
+    globs: () => globs(cwd),
     topic: () => topic,
     file: () => readableFile(spec.key, cwd),
     path: () => logFile(cwd),

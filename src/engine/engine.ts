@@ -18,6 +18,8 @@ import {OtaService} from './ota/ota-service.js';
 import {pullEndpoint} from './ota/pull-endpoint.js';
 import {jobsRoutes} from './ota/jobs-api.js';
 import {scopeResolver} from './ota/scope.js';
+import {PolicyService} from './policy/policy-service.js';
+import {policyRoutes} from './policy/http-routes.js';
 
 export interface EngineOptions {
   readonly logger?: Logger;
@@ -57,6 +59,7 @@ export class Engine {
   readonly firmware: FirmwareStore;
   readonly inventory: Inventory;
   readonly ota: OtaService;
+  readonly policies: PolicyService;
   readonly startedAt: number;
   readonly now: () => number;
   /** the wall clock behind `now`; features that measure waits in wall time listen for its jumps */
@@ -88,7 +91,7 @@ export class Engine {
 
     // features: built from narrow pieces, then connected
     this.firmware = new FirmwareStore({
-      settings: {firmwareRoot: config.firmwareRoot, readonly: config.readonly, watch: config.watch, uploadLimit: config.http.uploadLimit},
+      settings: {firmwareRoot: config.firmwareRoot, readonly: config.readonly, watch: config.watch, uploadLimit: config.http.uploadLimit, watchGlobs: config.watchGlobs},
       log: this.logger.child('firmware'),
       now: this.now,
       notice: (level, text) => this.notice('firmware', level, text),
@@ -110,9 +113,15 @@ export class Engine {
       settings: config, otaUrl: () => this.otaUrl, jobsChanged: () => this.bus.emit('jobs'),
     });
     this.#connectOta();
+    this.policies = new PolicyService({
+      settings: {firmwareRoot: config.firmwareRoot, readonly: config.readonly, concurrency: config.concurrency, autoRollout: config.autoRollout ?? []},
+      log: this.logger.child('policy'), now: this.now, notice: (level, text) => this.notice('policy', level, text), changed: () => this.bus.emit('policies'),
+      firmware: this.firmware, devices: this.inventory, ota: this.ota,
+    });
+    this.#connectPolicies();
 
     // Order matters: stores load before anything can reach them; the broker before our client.
-    this.#services.push(this.firmware, this.inventory, this.ota);
+    this.#services.push(this.firmware, this.inventory, this.ota, this.policies);
     if (this.broker) {
       const broker = this.broker;
       this.#services.push({name: 'embedded broker', start: () => broker.start(), stop: () => broker.stop()});
@@ -152,6 +161,16 @@ export class Engine {
     const pull = pullEndpoint({log: this.logger.child('ota-http'), devices: inventory, firmware, jobs: ota.pullJobs, path: config.http.endpoint, auth: config.http.endpointAuth});
     this.bus.on('firmware', () => pull.firmwareChanged());
     this.http.register([pull.route, ...jobsRoutes({jobs: ota, devices: inventory, clock: this.clock, resolveScope: scopeResolver(inventory), readonly: config.readonly})]);
+  }
+
+  /** Automatic rollouts: they look again when firmware is filed, the store or the inventory changes; their routes. */
+  #connectPolicies(): void {
+    const {policies, firmware} = this;
+    firmware.onFiled(event => policies.filed(event));
+    this.bus.on('firmware', () => policies.schedule());
+    this.bus.on('devices', () => policies.schedule());
+    this.bus.on('jobs', () => policies.schedule());
+    this.http.register(policyRoutes(policies, this.inventory, this.config.readonly));
   }
 
   /** Add a feature service; it starts after those added before it and stops before them. */
@@ -207,6 +226,7 @@ export class Engine {
       mqtt: {state: mqtt.state, url: mqtt.url, since: new Date(mqtt.since).toISOString(), ...(mqtt.lastError ? {lastError: mqtt.lastError} : {})},
       broker: this.broker ? {embedded: true, port: this.broker.boundPort, clients: this.broker.clients, login: Boolean(this.broker.options.account)} : {embedded: false},
       readonly: this.readonly,
+      ...(this.firmware.builds ? {watch: {patterns: this.firmware.builds.patterns, unmatched: this.firmware.builds.unmatched()}} : {}),
     };
   }
 

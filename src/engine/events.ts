@@ -21,5 +21,9 @@ export type EngineEvents = {
   devices: [keys: readonly string[]];
   firmware: [];
   jobs: [];
+  /** armed firmware names, their settings or the pins changed */
+  policies: [];
+  /** the WATCH patterns' matches changed */
+  watch: [];
   notice: [notice: Notice];
 };

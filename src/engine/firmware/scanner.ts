@@ -25,6 +25,8 @@ export interface ScanHost {
   readonly log: Log;
   now(): number;
   outcome(level: 'info' | 'warn' | 'error', text: string): void;
+  /** a new firmware file was filed from the folder while homie-ota runs (`source`: the name it was dropped as) */
+  filed(file: string, source: string): void;
 }
 
 /**
@@ -114,7 +116,10 @@ export class FolderScanner {
       const added = host.cache.get(entry.file)?.added ?? (initial ? Math.min(now, entry.mtimeMs) : now);
       host.cache.set(entry.file, {size: entry.size, mtimeMs: entry.mtimeMs, added, ident});
       tracker.forget(entry.file);
-      if (!initial) host.outcome('info', `Found ${shown} (${summary(ident)})`);
+      if (!initial) {
+        host.outcome('info', `Found ${shown} (${summary(ident)})`);
+        host.filed(entry.file, entry.file);
+      }
       return makeRecord(entry.file, plan.name, plan.version, ident, plan.fromMarkers, '', added);
     }
     if (host.readonly || !host.fileDrops) {
@@ -140,6 +145,7 @@ export class FolderScanner {
         const stat = await fs.stat(path.join(host.root, outcome.file));
         host.cache.set(outcome.file, {size: stat.size, mtimeMs: stat.mtimeMs, added: now, ident: ident!});
         host.outcome('info', `Filed ${shown} as ${outcome.file} (${summary(ident!)})`);
+        host.filed(outcome.file, entry.file);
         return makeRecord(outcome.file, plan.name, plan.version, ident!, plan.fromMarkers, '', now);
       }
       case 'identical':

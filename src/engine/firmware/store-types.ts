@@ -9,6 +9,8 @@ export interface StoreTuning {
   /** use fs.watch besides the rescan (default true) */
   readonly fsWatch: boolean;
   readonly maxInflated: number;
+  /** WATCH: how often the build output patterns are expanded again (default 5 s) */
+  readonly watchRescanMs?: number;
 }
 
 export interface Outcome {
@@ -19,3 +21,13 @@ export interface Outcome {
 
 /** The answer to a change request (delete, describe) for the TUI and the HTTP routes. */
 export type ChangeResult = {readonly ok: true; readonly message: string} | {readonly ok: false; readonly status: 403 | 404 | 409 | 500; readonly message: string};
+
+/** How a file came into the store while homie-ota runs. */
+export type FiledVia = 'drop' | 'upload' | 'watch';
+export interface FiledEvent {
+  readonly file: string;
+  readonly via: FiledVia;
+  /** the name it was dropped or uploaded as, or the build file's path */
+  readonly source: string;
+}
+export type FiledListener = (event: FiledEvent) => void;

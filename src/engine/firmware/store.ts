@@ -12,17 +12,20 @@ import {compareRecords, type FirmwareRecord} from './records.js';
 import {FolderScanner} from './scanner.js';
 import type {DropStatus} from './settle.js';
 import {FolderWatcher} from './watcher.js';
+import {startBuildWatch, type BuildWatch} from './build-watch.js';
+import type {Identification} from './identify.js';
 import {ingestUpload, type UploadResult} from './ingest-upload.js';
 import {openRegularSync} from '../util/safe-file.js';
 import {keepUnchanged, readChecked, writeDescription, storedOrOnDisk} from './store-files.js';
-import type {ChangeResult, Outcome, StoreTuning} from './store-types.js';
+import type {ChangeResult, FiledListener, FiledVia, Outcome, StoreTuning} from './store-types.js';
 
 export type {FirmwareRecord} from './records.js';
 export type {DropStatus} from './settle.js';
 export type {UploadResult} from './ingest-upload.js';
-export type {ChangeResult, Outcome, StoreTuning} from './store-types.js';
+export type {ChangeResult, FiledEvent, FiledListener, FiledVia, Outcome, StoreTuning} from './store-types.js';
 
 const DESCRIPTION_MAX = 1000;
+
 
 /** What the store needs from homie-ota's settings. */
 export interface FirmwareSettings {
@@ -34,6 +37,8 @@ export interface FirmwareSettings {
   readonly watch: boolean;
   /** OTA_UPLOAD_LIMIT in bytes */
   readonly uploadLimit: number;
+  /** WATCH: build output patterns copied into the store */
+  readonly watchGlobs?: readonly string[];
 }
 
 /** Everything the store is given; the engine's composition builds it. */
@@ -71,6 +76,8 @@ export class FirmwareStore {
   #lastDrops = '[]';
   #queuedScan: Promise<void> | null = null;
   #scanError: string | null = null;
+  #builds: BuildWatch | null = null;
+  #filed: FiledListener = () => {};
 
   constructor(deps: FirmwareStoreDeps) {
     this.#deps = deps;
@@ -118,6 +125,7 @@ export class FirmwareStore {
       log: this.#log,
       now: () => this.#deps.now(),
       outcome: (level, text) => this.#outcome(level, text),
+      filed: (file, source) => this.#filed({file, via: 'drop', source}),
     });
     await this.rescan(true);
     // files copied in just before the start are still settling: give them their few seconds now, so
@@ -136,11 +144,22 @@ export class FirmwareStore {
       // files that were still settling at the first scan get their second look
       this.#watcher.wakeAt(this.#scanner.tracker.nextDue());
     }
+    this.#builds = startBuildWatch(this.#settings.watchGlobs ?? [], {
+      ...this.#settings, maxInflated: this.#tuning.maxInflated, stableMs: this.#tuning.stableMs, rescanMs: this.#tuning.watchRescanMs ?? 5000,
+      root: this.root, filing: this.#filing, log: this.#log, now: () => this.#deps.now(), exclusive: task => this.#exclusive(task),
+      commit: (record, ident, source) => this.#commit(record, ident, 'watch', source), outcome: (level, text) => this.#outcome(level, text), changed: () => this.#deps.changed(),
+    });
+  }
+
+  /** WATCH: what the patterns match and what became of each file (null without WATCH). */
+  get builds(): BuildWatch | null {
+    return this.#builds;
   }
 
   async stop(): Promise<void> {
     this.#watcher?.stop();
     this.#watcher = null;
+    await this.#builds?.stop();
     await this.#exclusive(() => this.#saveCache());
   }
 
@@ -213,6 +232,11 @@ export class FirmwareStore {
   }
 
   // ---- changing ----
+
+  /** Who is told of files filed while homie-ota runs (drop, upload, watch): the automatic rollouts. */
+  onFiled(listener: FiledListener): void {
+    this.#filed = listener;
+  }
 
   /** The OTA queue registers a check: delete is refused with its reason while a job uses the firmware. */
   setInUseCheck(check: ((record: FirmwareRecord) => string | null) | null): void {
@@ -301,19 +325,23 @@ export class FirmwareStore {
       listed: file => this.#records.has(file),
       now: () => this.#deps.now(),
       writeDescription: (file, text) => this.#writeDescription(file, text),
-      commit: async (record, ident) => {
-        if (ident) {
-          const stat = await fsp.stat(this.pathOf(record));
-          this.#cache?.set(record.file, {size: stat.size, mtimeMs: stat.mtimeMs, added: record.added, ident});
-        }
-        this.#replace(new Map(this.#records).set(record.file, record));
-        await this.#saveCache();
-      },
+      commit: (record, ident) => this.#commit(record, ident, 'upload', originalName),
       outcome: (level, text) => this.#outcome(level, text),
     }, temp, originalName, description.trim().slice(0, DESCRIPTION_MAX)));
   }
 
   // ---- internals ----
+
+  /** A record filed by upload or WATCH (with its identification when the file is new): cached, listed, announced. */
+  async #commit(record: FirmwareRecord, ident: Identification | null, via: FiledVia, source: string): Promise<void> {
+    if (ident) {
+      const stat = await fsp.stat(this.pathOf(record));
+      this.#cache?.set(record.file, {size: stat.size, mtimeMs: stat.mtimeMs, added: record.added, ident});
+    }
+    this.#replace(new Map(this.#records).set(record.file, record));
+    await this.#saveCache();
+    if (ident) this.#filed({file: record.file, via, source});
+  }
 
   /** A scan nobody waits for: a failure is logged once (not every 30 s), and the listing is kept. */
   async #backgroundScan(): Promise<void> {

@@ -1,4 +1,10 @@
 import {isFinal, type Job} from './job.js';
+import type {RolloutTrigger} from './types.js';
+
+/** `automatic` and `trigger` of a job event or a job's JSON: whether its rollout was started by a policy, and by what. */
+export function autoFields(trigger: RolloutTrigger | undefined): {automatic: boolean; trigger: RolloutTrigger | null} {
+  return {automatic: Boolean(trigger), trigger: trigger ?? null};
+}
 
 /**
  * Job events go out at QoS 0. MQTT.js waits for a full socket to drain with one 'drain' listener per
@@ -51,7 +57,7 @@ export class OtaEvents {
   readonly #publisher: EventPublisher;
   readonly #lastEventAt = new Map<string, number>();
 
-  constructor(publish: Publish, private readonly topic: () => string, private readonly now: () => number) {
+  constructor(publish: Publish, private readonly topic: () => string, private readonly now: () => number, private readonly triggerOf: (rolloutId: string) => RolloutTrigger | undefined = () => undefined) {
     this.#publisher = new EventPublisher(publish);
   }
 
@@ -63,7 +69,8 @@ export class OtaEvents {
     const event = {
       id: job.id, device: job.deviceId, deviceKey: job.deviceKey, firmware: `${job.firmware.name}@${job.firmware.version}`,
       state: job.state, progress: job.progress ? {done: job.progress.done, total: job.progress.total} : null,
-      error: job.error ?? null, rollout: job.rolloutId ?? null, time: new Date(now).toISOString(),
+      error: job.error ?? null, rollout: job.rolloutId ?? null, ...autoFields(job.rolloutId ? this.triggerOf(job.rolloutId) : undefined),
+      time: new Date(now).toISOString(),
     };
     this.#publisher.send(`${this.topic()}/jobs/${job.id}`, JSON.stringify(event));
   }

@@ -6,6 +6,7 @@ import {etaSeconds, isFinal, percent, type Job} from './job.js';
 import type {CreateJobsRequest, CreateJobsResult} from './requests.js';
 import type {Clock, DeviceLookup, RouteDescriptor} from './ports.js';
 import {openByRollout, rolloutJson} from './rollout-counts.js';
+import {autoFields} from './event-publisher.js';
 import type {Rollout} from './types.js';
 
 type Outcome = {ok: boolean; message: string};
@@ -133,7 +134,8 @@ export function jobsRoutes(deps: JobsApiDeps): RouteDescriptor[] {
       const state = url.searchParams.get('state');
       const jobs = ota.list().filter(j => !state || j.state === state || (state === 'active' && !isFinal(j)));
       const now = clock.now();
-      sendJson(res, 200, {jobs: jobs.map(j => jobJson(j, now)), rollouts: rolloutsJson(ota)});
+      const triggers = new Map(ota.rollouts().map(r => [r.id, r.auto]));
+      sendJson(res, 200, {jobs: jobs.map(j => ({...jobJson(j, now), ...autoFields(j.rolloutId ? triggers.get(j.rolloutId) : undefined)})), rollouts: rolloutsJson(ota)});
     }},
     {method: 'GET', path: '/api/rollouts', handler: ({res}) => sendJson(res, 200, {rollouts: rolloutsJson(ota)})},
     {method: 'GET', path: '/api/rollouts/:id', handler: ({res, params}) => {

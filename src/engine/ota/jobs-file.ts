@@ -62,6 +62,9 @@ const rolloutSchema = z.object({
   endedAt: optionalNumber,
   reason: z.string().optional(),
   counts: z.object({devices: z.number(), done: z.number(), skipped: z.number(), cancelled: z.number(), failed: z.number()}).optional(),
+  concurrency: z.number().int().min(1).optional(),
+  window: z.object({start: z.string(), end: z.string()}).optional(),
+  auto: z.object({policy: z.string(), file: z.string(), via: z.enum(['drop', 'upload', 'watch', 'start']), source: z.string()}).optional(),
 });
 const historySchema = z.object({
   jobId: z.string(),

@@ -59,7 +59,7 @@ export class OtaService {
     this.log = deps.log;
     const now = () => deps.clock.now();
     const notice = (level: 'info' | 'warn' | 'error', text: string) => deps.notices.notice('ota', level, text);
-    this.#events = new OtaEvents((topic, payload) => deps.mqtt.publish(topic, payload, {qos: 0, retain: false}), () => deps.settings.mqtt.eventsTopic, now);
+    this.#events = new OtaEvents((topic, payload) => deps.mqtt.publish(topic, payload, {qos: 0, retain: false}), () => deps.settings.mqtt.eventsTopic, now, id => this.#rollouts.get(id)?.auto);
     this.#jobs = new JobBook(deps.settings.firmwareRoot, {now, notice, log: deps.log, readonly: deps.settings.readonly, changed: () => deps.jobsChanged()});
     this.#rollouts = new RolloutBook({
       now,

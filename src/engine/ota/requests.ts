@@ -3,15 +3,20 @@ import type {Log} from '../log.js';
 import {annotate, describeJob, type Job} from './job.js';
 import type {JobBook} from './job-book.js';
 import {planUpdate} from './plan.js';
+import {describeWindow} from './window.js';
 import type {DeviceLookup, FirmwareLookup} from './ports.js';
 import type {RolloutBook} from './rollout-book.js';
-import type {Rollout} from './types.js';
+import type {Rollout, RolloutTrigger, RolloutWindow} from './types.js';
 
 export interface CreateJobsRequest {
   readonly deviceKeys: readonly string[];
   readonly firmware: {readonly name: string; readonly version: string};
   /** make it a rollout: the first device is a canary, stop after maxFailures failures */
-  readonly rollout?: {readonly scope: string; readonly canary: boolean; readonly maxFailures: number};
+  readonly rollout?: {
+    readonly scope: string; readonly canary: boolean; readonly maxFailures: number;
+    /** automatic rollouts: their own transfer limit, time window and what started them */
+    readonly concurrency?: number; readonly window?: RolloutWindow; readonly auto?: RolloutTrigger;
+  };
   /** allow a device to get another firmware name than it runs (default: only for a single device) */
   readonly allowNameChange?: boolean;
 }
@@ -62,10 +67,16 @@ export function createJobs(env: RequestEnv, request: CreateJobsRequest): CreateJ
       maxFailures: Math.max(1, request.rollout.maxFailures),
       createdAt: now,
       updatedAt: now,
+      ...(request.rollout.concurrency ? {concurrency: request.rollout.concurrency} : {}),
+      ...(request.rollout.window ? {window: request.rollout.window} : {}),
+      ...(request.rollout.auto ? {auto: request.rollout.auto} : {}),
     }, jobs.length, upToDate.length);
     const upToDateNote = upToDate.length > 0 ? ` (${upToDate.length} more already run it: skipped)` : '';
-    env.notice('info', `rollout ${rollout.id}: ${firmware.name} ${firmware.version} to ${jobs.length} device(s)${upToDateNote}${rollout.canaryJobId ? `, canary ${jobs[0]!.deviceId} first` : ''}, stop after ${rollout.maxFailures} failure(s)`);
+    const auto = rollout.auto ? `automatic rollout (${rollout.auto.file} arrived by ${rollout.auto.via}) ` : 'rollout ';
+    env.notice('info', `${auto}${rollout.id}: ${firmware.name} ${firmware.version} to ${jobs.length} device(s)${upToDateNote}${rollout.canaryJobId ? `, canary ${jobs[0]!.deviceId} first` : ''}, stop after ${rollout.maxFailures} failure(s)${rollout.window ? `, only ${describeWindow(rollout.window)} local time` : ''}`);
   }
+  // their events go out once the rollout exists (an event says which rollout, and whether it was automatic)
+  for (const job of jobs) env.queued(job);
   // the skipped devices belong to the rollout only when there is one
   for (const {job, reason} of upToDate) env.jobs.record(rollout ? job : {...job, rolloutId: undefined}, 'skipped', reason);
   env.jobs.trimIfDue();
@@ -93,7 +104,6 @@ function queue(env: RequestEnv, keys: readonly string[], firmware: FirmwareRecor
       const job = {...env.jobs.newJob(device, firmware, plan.method, now, rolloutId), ...(allowNameChange ? {} : {sameName: true})};
       const noted = plan.warnings.reduce((j, w) => annotate(j, now, `note: ${w}`), job);
       env.jobs.set(noted);
-      env.queued(noted);
       jobs.push(noted);
       env.log.info(`queued ${describeJob(noted)}${plan.warnings.length ? ` (${plan.warnings.join('; ')})` : ''}`);
     }

@@ -1,7 +1,8 @@
-import type {Job, WaitKind} from './job.js';
+import {TRANSFER_STATES, type Job, type WaitKind} from './job.js';
 import {countFromJobs, countOutcome, describeTally, isEnded, NO_COUNTS, openByRollout, openCount, rolloutJson, tallyOf, type FinalOutcome} from './rollout-counts.js';
 import type {StoredRollout} from './jobs-file.js';
 import type {Rollout} from './types.js';
+import {inWindow, windowWait} from './window.js';
 
 /** What the rollouts need from the OTA queue. */
 export interface RolloutHost {
@@ -99,6 +100,11 @@ export class RolloutBook {
       const canary = this.host.job(rollout.canaryJobId);
       if (canary && canary.state !== 'done' && canary.state !== 'skipped') return {reason: `waiting for the canary ${canary.deviceId} to succeed`, kind: 'canary'};
     }
+    const now = this.host.now();
+    if (rollout.window && !inWindow(rollout.window, now)) return {reason: `rollout ${rollout.id} is ${windowWait(rollout.window, now)}`, kind: 'paused'};
+    if (rollout.concurrency !== undefined && this.#transfers(rollout.id) >= rollout.concurrency) {
+      return {reason: `waiting for a transfer slot of rollout ${rollout.id} (${rollout.concurrency} at a time)`, kind: 'slot'};
+    }
     return null;
   }
 
@@ -136,7 +142,8 @@ export class RolloutBook {
         for (const job of [...this.host.jobs()]) {
           if (job.rolloutId === rollout.id && (job.state === 'queued' || job.state === 'waiting')) this.host.cancelJob(job, `rollout ${rollout.id} stopped: ${stop}`);
         }
-        this.host.notice('error', `rollout ${rollout.id} stopped: ${stop}; ${this.summary(this.#rollouts.get(rollout.id)!)}`);
+        const what = rollout.auto ? `automatic rollout ${rollout.id} of ${rollout.firmware.name} ${rollout.firmware.version} (from ${rollout.auto.file})` : `rollout ${rollout.id}`;
+        this.host.notice('error', `${what} stopped: ${stop}; ${this.summary(this.#rollouts.get(rollout.id)!)}`);
         this.#touch(rollout.id);
       } else if (openCount(rollout.counts) === 0) {
         const ended: Rollout = {...rollout, state: 'done', updatedAt: now, endedAt: now};
@@ -162,6 +169,13 @@ export class RolloutBook {
       if (rollout) this.host.publish(id, JSON.stringify({...rolloutJson(rollout, open.get(id)), time: new Date(this.host.now()).toISOString()}));
     }
     this.#dirty.clear();
+  }
+
+  /** Jobs of the rollout holding a transfer slot now (sending, flashing). */
+  #transfers(rolloutId: string): number {
+    let count = 0;
+    for (const job of this.host.jobs()) if (job.rolloutId === rolloutId && TRANSFER_STATES.has(job.state)) count++;
+    return count;
   }
 
   #touch(id: string): void {

@@ -101,6 +101,10 @@ export function rolloutJson(rollout: Rollout, open: RolloutOpen | undefined): Re
     createdAt: new Date(rollout.createdAt).toISOString(),
     updatedAt: new Date(rollout.updatedAt).toISOString(),
     endedAt: rollout.endedAt ? new Date(rollout.endedAt).toISOString() : null,
+    concurrency: rollout.concurrency ?? null,
+    window: rollout.window ?? null,
+    automatic: Boolean(rollout.auto),
+    trigger: rollout.auto ?? null,
   };
 }
 

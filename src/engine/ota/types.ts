@@ -19,6 +19,30 @@ export interface Rollout {
   readonly reason?: string;
   /** the outcomes so far, each device counted once by its newest attempt (rollout-counts.ts) */
   readonly counts: RolloutCounts;
+  /** at most this many of its devices in a transfer at once (under OTA_CONCURRENCY); unset: only the global limit */
+  readonly concurrency?: number;
+  /** local time of day its devices may start in ("02:00"–"05:00", may cross midnight); unset: any time */
+  readonly window?: RolloutWindow;
+  /** set when an automatic rollout policy started it: what started it */
+  readonly auto?: RolloutTrigger;
+}
+
+/** A daily local-time window, "HH:MM" each; start after end crosses midnight. */
+export interface RolloutWindow {
+  readonly start: string;
+  readonly end: string;
+}
+
+/** What started an automatic rollout: the filed file and how it arrived. */
+export interface RolloutTrigger {
+  /** the armed firmware name */
+  readonly policy: string;
+  /** the stored file, e.g. relay-1.0.2.bin */
+  readonly file: string;
+  /** drop (the firmware folder), upload (POST /upload), watch (a WATCH build output), start (found at start) */
+  readonly via: 'drop' | 'upload' | 'watch' | 'start';
+  /** where it came from: the dropped or uploaded name, or the build file's path */
+  readonly source: string;
 }
 
 /** How many devices a rollout has, and how many ended in each way. */
