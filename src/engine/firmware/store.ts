@@ -338,9 +338,10 @@ export class FirmwareStore {
       const stat = await fsp.stat(this.pathOf(record));
       this.#cache?.set(record.file, {size: stat.size, mtimeMs: stat.mtimeMs, added: record.added, ident});
     }
+    // told before the listing changes: whoever looks at the new listing knows how the file came
+    if (ident) this.#filed({file: record.file, via, source});
     this.#replace(new Map(this.#records).set(record.file, record));
     await this.#saveCache();
-    if (ident) this.#filed({file: record.file, via, source});
   }
 
   /** A scan nobody waits for: a failure is logged once (not every 30 s), and the listing is kept. */
