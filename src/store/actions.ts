@@ -24,6 +24,16 @@ export interface UpdateOutcome {
   readonly error?: string;
 }
 
+/** Rollout settings of an armed name as sent (the window as "02:00-05:00" or null); fields left out keep theirs. */
+export interface PolicySettingsInput {
+  readonly canary?: boolean;
+  readonly concurrency?: number;
+  readonly maxFailures?: number;
+  readonly outdatedOnly?: boolean;
+  readonly onlineOnly?: boolean;
+  readonly window?: string | null;
+}
+
 export type RolloutState = 'paused' | 'running' | 'cancelled';
 
 /**
@@ -41,6 +51,12 @@ export interface DashboardActions {
   deleteFirmware(name: string, version: string): Promise<ActionOutcome>;
   /** clears the device's retained topics; says so at once (a notice), and again when done or refused */
   forgetDevice(key: string): Promise<ActionOutcome>;
+  /** `a`: arm a firmware name for automatic rollouts, or change its settings (PUT /api/policies/<name>) */
+  armPolicy(name: string, settings: PolicySettingsInput): Promise<ActionOutcome>;
+  /** `a`, armed unticked: new versions of the name no longer roll out by themselves (DELETE /api/policies/<name>) */
+  disarmPolicy(name: string): Promise<ActionOutcome>;
+  /** `P`: pin or unpin devices: pinned ones are never in an automatic rollout (POST/DELETE /api/devices/<id>/pin) */
+  setPinned(keys: readonly string[], pinned: boolean): Promise<ActionOutcome>;
   /** a line in homie-ota's log that the footer shows too (what a key did, keys dropped) */
   notice(area: string, level: Notice['level'], text: string): Promise<void>;
 }

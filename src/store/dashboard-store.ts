@@ -8,6 +8,7 @@ import type {CoalescingStore} from './create-store.js';
 import type {InventorySlice} from './inventory-slice.js';
 import type {FirmwareSlice} from './firmware-slice.js';
 import type {JobsSlice} from './jobs-slice.js';
+import type {PoliciesSlice} from './policies-slice.js';
 
 /** The settings the views mention (where to drop firmware, how many transfers at once, …). */
 export interface DashboardSettings {
@@ -54,6 +55,8 @@ export interface DashboardSnapshot {
   readonly devices: InventorySlice;
   readonly firmware: FirmwareSlice;
   readonly jobs: JobsSlice;
+  /** armed firmware names (automatic rollouts) and pinned devices */
+  readonly policies: PoliciesSlice;
   /** the device asked for with `focusDevice`, null when none is */
   readonly focus: DeviceFocus | null;
 }

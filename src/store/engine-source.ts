@@ -5,6 +5,7 @@ import type {DashboardSettings, DashboardSnapshot, DashboardStore, DeviceFocus} 
 import {buildFirmwareSlice} from './firmware-slice.js';
 import {buildInventorySlice} from './inventory-slice.js';
 import {buildJobsSlice} from './jobs-slice.js';
+import {buildPoliciesSlice} from './policies-slice.js';
 import {printable} from '../engine/util/text.js';
 
 /** The dashboard's view of the engine in this process: the store it reads and the actions it may take. */
@@ -56,6 +57,7 @@ function createEngineStore(engine: Engine, options: {intervalMs?: number}): Dash
       devices: buildInventorySlice(engine.inventory, previous?.devices),
       firmware: buildFirmwareSlice(engine, previous?.firmware, engine.ota.revision),
       jobs,
+      policies: buildPoliciesSlice(engine, previous?.policies),
       focus: focusOn(engine, focusKey, previous?.focus ?? null),
     };
   }, options.intervalMs ?? 100);
@@ -69,6 +71,7 @@ function createEngineStore(engine: Engine, options: {intervalMs?: number}): Dash
     engine.bus.on('inventory', () => store.markDirty()),
     engine.bus.on('firmware', () => store.markDirty()),
     engine.bus.on('jobs', () => store.markDirty()),
+    engine.bus.on('policies', () => store.markDirty()),
     engine.bus.on('notice', notice => {
       lastNotice = notice;
       store.markDirty();
@@ -128,6 +131,9 @@ function engineActions(engine: Engine): DashboardActions {
       if (!result.ok) engine.notice('inventory', 'warn', result.message);
       return result;
     },
+    armPolicy: async (name, settings) => engine.policies.arm(name, settings),
+    disarmPolicy: async name => engine.policies.disarm(name),
+    setPinned: async (keys, pinned) => engine.policies.setPinned(keys, pinned),
     notice: async (area, level, text) => engine.notice(area, level, text),
   };
 }

@@ -1,5 +1,6 @@
 import type {DropStatus, FirmwareRecord, Outcome} from '../engine/firmware/store.js';
 import type {DeviceRecord} from '../engine/inventory/inventory.js';
+import type {WatchStatus} from '../engine/firmware/build-watch.js';
 
 /** One row of the Firmware view. */
 export interface FirmwareRow {
@@ -28,6 +29,8 @@ export interface FirmwareSlice {
   readonly watching: boolean;
   /** where `curl -F upload=@x.bin` goes */
   readonly uploadUrl: string;
+  /** WATCH: the patterns, how many files each matches, and what became of each file (null without WATCH) */
+  readonly watch: WatchStatus | null;
 }
 
 const key = (name: string, version: string) => `${name}\u0000${version}`;
@@ -69,6 +72,7 @@ export interface FirmwareSource {
     readonly root: string;
     pathOf(record: FirmwareRecord): string;
     deleteRefusal(record: FirmwareRecord): string | null;
+    readonly builds?: {status(): WatchStatus} | null;
   };
   readonly inventory: {list(): readonly DeviceRecord[]};
   readonly otaUrl: string;
@@ -93,6 +97,7 @@ export function buildFirmwareSlice(engine: FirmwareSource, previous: FirmwareSli
     deleteRefusal: known ? known[i]!.deleteRefusal : engine.firmware.deleteRefusal(record),
   }));
   const drops = engine.firmware.drops();
+  const watch = engine.firmware.builds?.status() ?? null;
   const outcomes = engine.firmware.outcomes();
   let uploadUrl = '';
   try {
@@ -107,6 +112,7 @@ export function buildFirmwareSlice(engine: FirmwareSource, previous: FirmwareSli
     && sameDrops(previous.drops, drops)
     && previous.outcomes === outcomes
     && previous.uploadUrl === uploadUrl
+    && JSON.stringify(previous.watch) === JSON.stringify(watch)
   ) {
     refusalsAsked.set(previous, {records, jobsRevision});
     return previous;
@@ -120,6 +126,7 @@ export function buildFirmwareSlice(engine: FirmwareSource, previous: FirmwareSli
     root: engine.firmware.root,
     watching: engine.config.watch,
     uploadUrl,
+    watch,
   };
   refusalsAsked.set(slice, {records, jobsRevision});
   return slice;

@@ -10,7 +10,7 @@ export type Command =
   | 'nav.up' | 'nav.down' | 'nav.pageUp' | 'nav.pageDown' | 'nav.top' | 'nav.bottom' | 'nav.open' | 'nav.back'
   | 'devices.sortPrev' | 'devices.sortNext' | 'devices.sortInvert' | 'devices.filter' | 'devices.filterInvert'
   | 'devices.mark' | 'devices.markAll' | 'devices.clearMarks' | 'devices.forget' | 'devices.update' | 'devices.clearFilter'
-  | 'firmware.edit' | 'firmware.delete'
+  | 'firmware.edit' | 'firmware.delete' | 'firmware.arm' | 'devices.pin'
   | 'queue.cancel' | 'queue.retry' | 'queue.pause' | 'queue.dismiss' | 'queue.toggleFinished'
   | 'log.follow' | 'log.level' | 'log.wrap'
   | 'dialog.confirm' | 'dialog.cancel'
@@ -69,15 +69,18 @@ export const BINDINGS: readonly Binding[] = [
   {command: 'devices.markAll', scope: 'devices', keys: [k('a')], help: 'mark every visible device'},
   {command: 'devices.clearMarks', scope: 'devices', keys: [k('U')], help: 'clear all marks'},
   {command: 'devices.update', scope: 'devices', keys: [k('u')], help: 'update the marked devices (or this one): pick firmware, confirm', hint: 'update', mutates: true},
+  {command: 'devices.pin', scope: 'devices', keys: [k('P')], help: 'pin or unpin the marked devices (or this one): pinned ones are never in an automatic rollout', mutates: true},
   {command: 'devices.forget', scope: 'devices', keys: [k('D')], help: 'forget the device: clear its retained topics (asks first)', hint: 'forget', mutates: true},
 
   {command: 'devices.clearFilter', scope: 'filter', keys: [special('escape')], help: 'clear the filter', hint: 'clear filter'},
 
   {command: 'nav.back', scope: 'detail', keys: [special('escape')], help: 'back to the list', hint: 'back'},
   {command: 'devices.update', scope: 'device', keys: [k('u')], help: 'update this device: pick firmware, confirm', hint: 'update', mutates: true},
+  {command: 'devices.pin', scope: 'device', keys: [k('P')], help: 'pin or unpin this device (left out of automatic rollouts)', hint: 'pin', mutates: true},
 
   {command: 'nav.open', scope: 'firmware', keys: [special('return')], help: 'firmware detail', hint: 'detail'},
   {command: 'firmware.edit', scope: 'firmware', keys: [k('e')], help: 'edit the description', hint: 'describe', mutates: true},
+  {command: 'firmware.arm', scope: 'firmware', keys: [k('a')], help: 'automatic rollout of this firmware name: arm or disarm, canary, devices at a time, failures, window', hint: 'auto', mutates: true},
   {command: 'firmware.delete', scope: 'firmware', keys: [k('D')], help: 'delete the firmware file (asks first)', hint: 'delete', mutates: true},
 
   {command: 'nav.open', scope: 'queue', keys: [special('return')], help: 'the job\'s timeline, or the rollout in full (every note whole)', hint: 'open'},

@@ -10,6 +10,8 @@ import {createFedStore, type FedStore} from '../../src/store/fed-store.js';
 import {buildFirmwareSlice} from '../../src/store/firmware-slice.js';
 import {buildInventorySlice} from '../../src/store/inventory-slice.js';
 import {buildJobsSlice} from '../../src/store/jobs-slice.js';
+import type {PoliciesSlice} from '../../src/store/policies-slice.js';
+import {defaultSettings} from '../../src/engine/policy/policy-file.js';
 
 /**
  * Dashboard data made by hand, for view tests with no engine and no broker: records with plausible
@@ -66,6 +68,8 @@ export interface HandMade {
   readonly settings?: Partial<DashboardSettings>;
   readonly log?: readonly LogEntry[];
   readonly otaUrl?: string;
+  /** armed firmware names and pinned device keys */
+  readonly policies?: Partial<PoliciesSlice>;
 }
 
 const ROOT = '/srv/homie-ota/firmwares';
@@ -103,6 +107,7 @@ export function handSnapshot(made: HandMade = {}, previous?: DashboardSnapshot):
     devices: buildInventorySlice(inventory, undefined),
     firmware: buildFirmwareSlice({firmware: store, inventory, otaUrl, readonly, config: {watch: true}}, undefined),
     jobs,
+    policies: {armed: [], pins: [], defaults: defaultSettings(settings.concurrency), ...made.policies},
     focus: null,
   };
 }
@@ -148,6 +153,9 @@ export function recordingActions(): RecordingActions {
     setFirmwareDescription: act('setFirmwareDescription') as DashboardActions['setFirmwareDescription'],
     deleteFirmware: act('deleteFirmware') as DashboardActions['deleteFirmware'],
     forgetDevice: act('forgetDevice') as DashboardActions['forgetDevice'],
+    armPolicy: act('armPolicy') as DashboardActions['armPolicy'],
+    disarmPolicy: act('disarmPolicy') as DashboardActions['disarmPolicy'],
+    setPinned: act('setPinned') as DashboardActions['setPinned'],
     notice: (...args) => {
       calls.push({name: 'notice', args});
       return Promise.resolve();

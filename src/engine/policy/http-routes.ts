@@ -39,6 +39,22 @@ export function policyRoutes(policies: PolicyService, devices: DeviceLookup, rea
       await policies.saved();
       sendJson(res, outcome.ok ? 200 : outcome.status ?? 400, outcome.ok ? policiesJson(policies) : {error: outcome.message});
     })},
+    {method: 'PUT', path: '/api/policies/:name', handler: writing(async ({req, res, params}) => {
+      let fields: Record<string, unknown>;
+      try {
+        fields = await readFields(req);
+      } catch (error) {
+        return sendJson(res, (error as {status?: number}).status ?? 400, {error: `cannot read the request: ${(error as Error).message}`});
+      }
+      const outcome = policies.arm(params.name!, fields);
+      await policies.saved();
+      sendJson(res, outcome.ok ? 200 : 400, outcome.ok ? policiesJson(policies) : {error: outcome.message});
+    })},
+    {method: 'DELETE', path: '/api/policies/:name', handler: writing(async ({res, params}) => {
+      const outcome = policies.disarm(params.name!);
+      await policies.saved();
+      sendJson(res, outcome.ok ? 200 : 404, outcome.ok ? policiesJson(policies) : {error: outcome.message});
+    })},
     {method: 'POST', path: '/api/devices/:id/pin', handler: pinRoute(true)},
     {method: 'DELETE', path: '/api/devices/:id/pin', handler: pinRoute(false)},
   ];

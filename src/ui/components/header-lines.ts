@@ -41,7 +41,12 @@ export function headerLines(snapshot: DashboardSnapshot, width: number): Segment
   const tries: Segment[][] = connected
     ? [variants(true, true, true, ` ${label}${clients}`), variants(true, true, true, ` ${label}`), variants(true, true, true, '')]
     : [variants(true, true, true, `${error} (${label})`), variants(true, true, true, error)];
-  for (const line of tries) if (lineWidth(line) <= width) return [line.filter(s => s.text !== '')];
+  // the armed names when they fit beside the rest; a stopped automatic rollout (in red) before the app's name and the word MQTT
+  const auto = autoSegment(snapshot);
+  const short = [variants(true, false, true, ''), variants(false, false, true, '')];
+  const alert = auto.some(a => a.tone === 'error');
+  const ordered = [...[...tries, ...(alert ? short : [])].map(t => [...t, ...auto]), ...tries];
+  for (const line of ordered) if (lineWidth(line) <= width) return [line.filter(s => s.text !== '')];
 
   if (!connected && error) {
     // the error, shortened to the room left
@@ -62,3 +67,12 @@ export function headerLines(snapshot: DashboardSnapshot, width: number): Segment
   ];
 }
 
+
+/** "  auto relay, sensor" — "  auto relay ✗ stopped" when an automatic rollout stopped. */
+function autoSegment(snapshot: DashboardSnapshot): Segment[] {
+  // (a snapshot made before automatic rollouts existed has none)
+  const armed = snapshot.policies?.armed ?? [];
+  if (armed.length === 0) return [];
+  const names = armed.map(p => `${printable(p.name)}${p.alert ? ' ✗ stopped' : ''}`).join(', ');
+  return [{text: `  auto ${names}`, tone: armed.some(p => p.alert) ? 'error' : 'accent'}];
+}

@@ -20,10 +20,14 @@ export interface DeviceDetailProps {
   readonly onBack: () => void;
   /** u: update this device */
   readonly onUpdate: () => void;
+  /** pinned: left out of automatic rollouts */
+  readonly pinned?: boolean;
+  /** P: pin or unpin this device */
+  readonly onPin?: () => void;
 }
 
 /** The detail of one device, live (rebuilt when its record changes), scrolled with the list keys; u updates it. */
-export function DeviceDetailView({deviceKey, focus, now, readonly, height, width, isActive, onBack, onUpdate}: DeviceDetailProps) {
+export function DeviceDetailView({deviceKey, focus, now, readonly, height, width, isActive, onBack, onUpdate, pinned = false, onPin}: DeviceDetailProps) {
   const store = useStore();
   const [offset, setOffset] = usePersistentState('devices.detailOffset', 0);
   // the store builds this device's detail while it is shown
@@ -35,11 +39,16 @@ export function DeviceDetailView({deviceKey, focus, now, readonly, height, width
   // the focus changes whenever anything about the device or its jobs does: rebuild then (and once a second for ages)
   const lines = useMemo(() => {
     if (!mine?.detail) return null;
-    return screenLines(detailLines(mine.detail, now, otaHistoryLines(mine, readonly)), width);
-  }, [mine, now, readonly, width]);
+    const all = detailLines(mine.detail, now, otaHistoryLines(mine, readonly));
+    // right under the state: whether automatic rollouts leave it out
+    all.splice(2, 0, pinned
+      ? {text: `${'Pinned'.padEnd(11)}yes: left out of automatic rollouts (P unpins; u still updates it, with a warning)`, tone: 'warn'}
+      : {text: `${'Pinned'.padEnd(11)}no (P pins it: automatic rollouts leave it out)`});
+    return screenLines(all, width);
+  }, [mine, now, readonly, width, pinned]);
   const budget = Math.max(1, height - 1);
   const at = useScrollKeys({lines: lines?.length ?? 0, budget, offset, setOffset, onBack, isActive,
-    more: {scopes: ['device'], onKey: command => (command === 'devices.update' ? (onUpdate(), true) : false)}});
+    more: {scopes: ['device'], onKey: command => (command === 'devices.update' ? (onUpdate(), true) : command === 'devices.pin' && onPin ? (onPin(), true) : false)}});
   if (!mine) return <Box height={height} />;
   if (!lines) {
     return (

@@ -31,15 +31,18 @@ export interface RowProps {
   readonly layout: Layout;
   readonly selected: boolean;
   readonly marked: boolean;
+  /** left out of automatic rollouts: P in the mark column (a mark shows over it) */
+  readonly pinned?: boolean;
 }
 
 /** The text of one row, colours included (one Text node per row keeps Ink's work per frame small). */
-export function rowText(record: DeviceRecord, layout: Layout, marked: boolean, color = colorsOn()): string {
+export function rowText(record: DeviceRecord, layout: Layout, marked: boolean, color = colorsOn(), pinned = false): string {
   const look = stateLook(record);
   const bar = signalBar(record.signal);
   const faint = !record.confirmed;
   const update = paint(record.updateAvailable ? '↑' : ' ', 'warn', color, true);
-  let text = `${paint(marked ? '✓' : ' ', 'marked', color, true)} ${paint(look.glyph, look.tone, color)}  ${paint(bar.text, bar.tone, color)} `;
+  const mark = marked ? paint('✓', 'marked', color, true) : paint(pinned ? 'P' : ' ', 'warn', color, true);
+  let text = `${mark} ${paint(look.glyph, look.tone, color)}  ${paint(bar.text, bar.tone, color)} `;
   let cells = '';
   let updateShown = false;
   for (const {column, width} of layout.columns) {
@@ -55,6 +58,6 @@ export function rowText(record: DeviceRecord, layout: Layout, marked: boolean, c
 }
 
 /** One device: a single Text; memoised so unchanged rows cost nothing. The cursor row is inverse video. */
-export const DeviceRow = memo(function DeviceRow({record, layout, selected, marked}: RowProps) {
-  return <Text wrap="truncate-end" inverse={selected}>{rowText(record, layout, marked)}</Text>;
+export const DeviceRow = memo(function DeviceRow({record, layout, selected, marked, pinned = false}: RowProps) {
+  return <Text wrap="truncate-end" inverse={selected}>{rowText(record, layout, marked, colorsOn(), pinned)}</Text>;
 });

@@ -35,7 +35,7 @@ export function DevicesView({height, width, isActive}: ViewProps) {
     );
   }
   if (m.detailKey !== null) {
-    return <DeviceDetailView deviceKey={m.detailKey} focus={snapshot.focus} now={snapshot.now} readonly={snapshot.readonly} height={height} width={width} isActive={isActive} onBack={m.closeDetail} onUpdate={m.updateDetail} />;
+    return <DeviceDetailView deviceKey={m.detailKey} focus={snapshot.focus} now={snapshot.now} readonly={snapshot.readonly} height={height} width={width} isActive={isActive} onBack={m.closeDetail} onUpdate={m.updateDetail} pinned={m.pinned.has(m.detailKey)} onPin={() => m.pin([m.detailKey!])} />;
   }
   const note = unknownFieldNote(m.query.filter);
   const empty = rows.length === 0 ? emptyMessage(snapshot.settings.prefixes, devices, filter.text, filter.invert, note) : null;
@@ -49,7 +49,7 @@ export function DevicesView({height, width, isActive}: ViewProps) {
       <TableHeader layout={m.layout} sort={sort.column} desc={sort.desc} />
       {empty ? <Text color={toneColor('warn')}>{empty}</Text> : null}
       {m.visible.map((record, i) => (
-        <DeviceRow key={record.key} record={record} layout={m.layout} selected={m.top + i === m.index} marked={m.marks.has(record.key)} />
+        <DeviceRow key={record.key} record={record} layout={m.layout} selected={m.top + i === m.index} marked={m.marks.has(record.key)} pinned={m.pinned.has(record.key)} />
       ))}
       {overlay?.kind === 'forget' && m.forgetText ? (
         <Confirm question={m.forgetText.question} detail={m.forgetText.detail} width={width} onConfirm={() => m.forget(overlay.key)} onCancel={m.closeOverlay} />

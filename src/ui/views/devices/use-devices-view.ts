@@ -30,6 +30,10 @@ export interface DevicesViewModel {
   readonly sort: SortState;
   readonly filter: FilterState;
   readonly marks: ReadonlySet<string>;
+  /** keys of pinned devices */
+  readonly pinned: ReadonlySet<string>;
+  /** P: pin these devices, or unpin them when all are pinned */
+  readonly pin: (keys: readonly string[]) => void;
   readonly rows: readonly DeviceRecord[];
   readonly visible: readonly DeviceRecord[];
   readonly top: number;
@@ -75,6 +79,12 @@ export function useDevicesView(height: number, width: number, isActive: boolean)
   const layout = useTableLayout(selection, visible, width, snapshot.now);
   const filtered = !isEmptyFilter(query.filter);
   const known = (keys: readonly string[]) => keys.filter(k => deviceByKey(snapshot.devices, k));
+  const pinned = useMemo(() => new Set(snapshot.policies.pins), [snapshot.policies.pins]);
+  const pin = (keys: readonly string[]) => {
+    if (keys.length === 0) return;
+    const unpin = keys.every(key => pinned.has(key));
+    void actions.setPinned(keys, !unpin).then(result => say(result.message), (error: unknown) => say(`cannot change the pin: ${(error as Error).message}`));
+  };
   const openUpdate = (target: UpdateTarget | string) => (typeof target === 'string' ? say(target) : setOverlay({kind: 'update', target}));
 
   const onKey = listKeys({
@@ -92,12 +102,13 @@ export function useDevicesView(height: number, width: number, isActive: boolean)
     },
     setSort, setFilter, setMarks, setOverlay,
     update: () => openUpdate(updateTarget(known([...marks]), rows, rows[index], filtered ? filter : null)),
+    pin: () => pin(marks.size > 0 ? known([...marks]) : rows[index] ? [rows[index].key] : []),
   });
   // with a filter set, how to clear it comes first (the footer keeps the first hints that fit)
   useKeyLayer({scopes: filtered ? ['filter', 'devices', 'list'] : ['devices', 'list'], onKey}, isActive && detailKey === null && overlay?.kind !== 'update');
 
   return {
-    snapshot, query, sort, filter, marks, rows, visible, top, index, layout, overlay, forgetText, detailKey,
+    snapshot, query, sort, filter, marks, pinned, pin, rows, visible, top, index, layout, overlay, forgetText, detailKey,
     setFilterText: text => setFilter({text, invert: filter.invert}),
     closeOverlay: () => setOverlay(null),
     cancelFilter: () => {
@@ -147,6 +158,7 @@ interface ListKeys {
   readonly setMarks: Setter<ReadonlySet<string>>;
   readonly setOverlay: (overlay: Overlay) => void;
   readonly update: () => void;
+  readonly pin: () => void;
 }
 
 type SortColumn = SortState['column'];
@@ -179,6 +191,7 @@ function listKeys(k: ListKeys): (command: Command | undefined) => boolean {
       case 'devices.clearMarks': k.setMarks(new Set()); return true;
       case 'devices.forget': if (here) k.setOverlay({kind: 'forget', key: here.key}); return true;
       case 'devices.update': k.update(); return true;
+      case 'devices.pin': k.pin(); return true;
       case 'devices.clearFilter': k.setFilter({text: '', invert: false}); return true;
       default: return false;
     }

@@ -16,12 +16,15 @@ import {DescriptionPrompt} from './description-prompt.js';
 import {FirmwareDetail} from './firmware-detail.js';
 import {headerLine, rowLine, tableLayout} from './format.js';
 import {StatusLines, statusLines, wrapStatus, type Flash} from './status-lines.js';
+import {ArmDialog, ARM_DIALOG_LINES, armForm} from './arm-dialog.js';
+import {armChanges, policyLines, watchLines} from './policy-lines.js';
+import {policySettingsOf} from '../../../store/policies-slice.js';
 
 export function firmwareTabLabel(snapshot: DashboardSnapshot): string {
   return `Firmware ${snapshot.firmware.total}`;
 }
 
-type Mode = {kind: 'list'} | {kind: 'detail'} | {kind: 'edit'; row: FirmwareRow} | {kind: 'delete'; row: FirmwareRow};
+type Mode = {kind: 'list'} | {kind: 'detail'} | {kind: 'edit'; row: FirmwareRow} | {kind: 'delete'; row: FirmwareRow} | {kind: 'arm'; name: string};
 
 /** the description prompt: border, label, line, hint */
 const EDIT_LINES = 5;
@@ -34,7 +37,7 @@ const EDIT_LINES = 5;
 export function FirmwareView({height, width, isActive}: ViewProps) {
   const actions = useActions();
   const store = useStore();
-  const {firmware, devices, now} = useSnapshot();
+  const {firmware, devices, now, policies} = useSnapshot();
   const rows = firmware.rows;
   const {cursor, current, at, move} = useFirmwareCursor(rows);
   const [mode, setMode] = usePersistentState<Mode>('firmware.mode', {kind: 'list'});
@@ -42,9 +45,9 @@ export function FirmwareView({height, width, isActive}: ViewProps) {
 
   // where to drop files and how to upload are shown whole, wrapped: a cut path cannot be copied
   const summary = flow(summaryParts(firmware, rows.length).map(part => printable(part)), width);
-  const status = wrapStatus(statusLines(firmware, flash, now), width);
+  const status = wrapStatus([...policyLines(policies), ...watchLines(firmware), ...statusLines(firmware, flash, now)], width);
   const deleting = mode.kind === 'delete' ? deleteQuestion(mode.row) : null;
-  const dialog = mode.kind === 'edit' ? EDIT_LINES : deleting ? confirmHeight(deleting.question, deleting.detail, width) : 0;
+  const dialog = mode.kind === 'edit' ? EDIT_LINES : mode.kind === 'arm' ? ARM_DIALOG_LINES : deleting ? confirmHeight(deleting.question, deleting.detail, width) : 0;
   const bottom = Math.min(status.length, Math.max(0, height - summary.length - 3 - dialog));
   const listHeight = Math.max(1, height - summary.length - 1 - bottom - dialog);
 
@@ -58,10 +61,12 @@ export function FirmwareView({height, width, isActive}: ViewProps) {
   useKeyLayer({
     scopes: mode.kind === 'detail' ? ['detail', 'firmware'] : ['firmware', 'list'],
     onKey: firmwareKeys(move, listHeight, at, setMode, askDelete),
+
   }, isActive && (mode.kind === 'list' || mode.kind === 'detail'));
 
-  const back = () => setMode(mode.kind === 'edit' || mode.kind === 'delete' ? {kind: 'list'} : mode);
+  const back = () => setMode(mode.kind === 'edit' || mode.kind === 'delete' || mode.kind === 'arm' ? {kind: 'list'} : mode);
   const {saveDescription, confirmDelete} = firmwareChanges(actions, back, say);
+  const saveArm = armChanges(actions, policies, back, say);
 
   const body = rows.length === 0
     ? <EmptyStore root={firmware.root} uploadUrl={firmware.uploadUrl} watching={firmware.watching} height={listHeight + 1} width={width} />
@@ -81,6 +86,9 @@ export function FirmwareView({height, width, isActive}: ViewProps) {
           onSave={text => saveDescription(mode.row, text)}
           onCancel={back}
         />
+      ) : null}
+      {mode.kind === 'arm' ? (
+        <ArmDialog name={mode.name} initial={armForm(policySettingsOf(policies, mode.name).settings)} width={width} onSave={form => saveArm(mode.name, form)} onCancel={back} />
       ) : null}
       {mode.kind === 'delete' && deleting ? (
         <Confirm
@@ -214,6 +222,7 @@ function firmwareKeys(move: (by: number | 'top' | 'bottom') => void, page: numbe
       case 'nav.back': setMode({kind: 'list'}); return true;
       case 'firmware.edit': if (row) setMode({kind: 'edit', row}); return true;
       case 'firmware.delete': if (row) askDelete(row); return true;
+      case 'firmware.arm': if (row) setMode({kind: 'arm', name: row.record.name}); return true;
       default: return false;
     }
   };

@@ -35,7 +35,11 @@ export interface UpdateDialogProps {
  */
 export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: UpdateDialogProps) {
   const actions = useActions();
-  const {firmware, settings} = useSnapshot();
+  const {firmware, settings, policies} = useSnapshot();
+  const pinnedHere = useMemo(() => {
+    const pins = new Set(policies.pins);
+    return devices.filter(d => pins.has(d.key)).map(d => d.id);
+  }, [devices, policies.pins]);
   const choices = useMemo(() => firmwareChoices(devices, firmware.rows.map(r => r.record)), [devices, firmware.rows]);
   // one confirmation asks once, however many times y is pressed while the answer comes
   const asked = useRef(false);
@@ -87,7 +91,7 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
   });
 
   if (choices.length === 0 || nothingGoes) return <NothingToPick choices={choices} scope={scope} root={settings.firmwareRoot} height={height} width={width} />;
-  if (confirming) return <ConfirmBox lines={confirmLines(confirming, devices, settings.concurrency)} width={width} />;
+  if (confirming) return <ConfirmBox lines={confirmLines(confirming, devices, settings.concurrency, pinnedHere)} width={width} />;
   const current = choices[index];
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={toneColor('accent')} paddingX={1} width={width}>
@@ -150,13 +154,17 @@ interface ConfirmLine {
 }
 
 /** The confirmation: the summary, the canary, what offline devices do, warnings, skipped and refused devices. */
-function confirmLines(c: FirmwareChoice, devices: readonly DeviceRecord[], concurrency: number): ConfirmLine[] {
+function confirmLines(c: FirmwareChoice, devices: readonly DeviceRecord[], concurrency: number, pinned: readonly string[] = []): ConfirmLine[] {
   // the job the queue makes first is the canary: the first device (in the list's order) that can go
   const canary = devices.length > 1 ? devices.find(d => planUpdate(d, c.firmware, {allowNameChange: false}).kind === 'go') : undefined;
   const lines: ConfirmLine[] = [{text: `${summary(c, concurrency)}?`, bold: true}];
   if (devices.length > 1 && c.go > 1) lines.push({text: `${printable(canary?.id ?? '')} goes first; the rest follow once it is back on ${printable(c.firmware.version)}; stops after 1 failure.`});
   lines.push({text: 'Devices that are offline or asleep get it when they next report ready.', tone: 'muted'});
   for (const w of c.warnings) lines.push({text: `⚠ ${printable(w)}`, tone: 'warn', bold: true});
+  if (pinned.length > 0) {
+    const names = `${pinned.slice(0, 3).map(id => printable(id)).join(', ')}${pinned.length > 3 ? ` and ${pinned.length - 3} more` : ''}`;
+    lines.push({text: `⚠ pinned: ${names} ${pinned.length === 1 ? 'is' : 'are'} pinned (kept out of automatic rollouts); this update includes ${pinned.length === 1 ? 'it' : 'them'}`, tone: 'warn', bold: true});
+  }
   if (c.skip > 0) lines.push({text: `${c.skip} already up to date (skipped)`, tone: 'muted'});
   if (c.refuse > 0) lines.push({text: `${c.refuse} refused: ${printable(c.refusal ?? '')}`, tone: 'warn'});
   return lines;
