@@ -10,6 +10,7 @@ const PLACEHOLDER: Partial<Record<Kind, string>> = {
 const SETTING_FLAGS: readonly CommandFlag[] = KEYS.filter(k => k.flag).map(k => ({
   name: k.flag!.slice(2),
   type: k.kind === 'bool' ? 'boolean' : 'string',
+  ...(k.kind === 'globs' ? {multiple: true} : {}),
   arg: PLACEHOLDER[k.kind],
   help: `${k.flagHelp ?? k.help}${k.kind !== 'bool' && k.default !== '' ? ` (default ${k.default})` : ''}`,
 }));

@@ -128,3 +128,37 @@ describe('compile to fleet: an armed name rolls out by itself, canary first', ()
     expect(engine.policies.policy('relay')).toMatchObject({alert: true, status: expect.stringContaining(`${rollout.id} of 1.0.2 stopped: the canary a-canary failed`)});
   }, 60_000);
 });
+
+describe('an automatic rollout outside its window, and a newer version filed while one runs', () => {
+  it('waits, saying when it starts; the newer version waits for the open rollout to end, then rolls out itself', async () => {
+    const specs = ['w-1', 'w-2', 'w-3'].map(id => ({id, generation: 'v3' as const, fw: FROM}));
+    world = await otaWorld({specs, firmware: [['relay-1.0.1.bin', {...FROM, size: 40_000}]]});
+    const {engine, dir} = world;
+    // a window that opens in an hour or two (local time): closed now
+    const hour = (new Date().getHours() + 2) % 24;
+    const window = `${String(hour).padStart(2, '0')}:00-${String((hour + 1) % 24).padStart(2, '0')}:00`;
+    expect(engine.policies.arm('relay', {window})).toMatchObject({ok: true});
+    drop(dir, '1.0.2');
+    const first = await autoRollout(engine, '1.0.2');
+    const waiting = await waitFor(() => {
+      const jobs = engine.ota.list().filter(j => j.rolloutId === first.id);
+      return jobs.length === 3 && jobs.every(j => j.state === 'waiting' && j.waitingFor?.includes('outside its window')) ? jobs : undefined;
+    }, 'every job waiting for the window');
+    expect(waiting[0]!.waitingFor).toBe(`rollout ${first.id} is outside its window ${window.replace('-', '–')} (local time); starts at ${window.slice(0, 5)}${hour < new Date().getHours() ? ' tomorrow' : ''}`);
+    expect(engine.policies.policy('relay')!.status).toContain('outside its window');
+
+    drop(dir, '1.0.3');
+    await waitFor(() => engine.firmware.byFile('relay-1.0.3.bin'), 'relay-1.0.3.bin filed');
+    await waitFor(() => engine.policies.policy('relay')!.status.endsWith('; 1.0.3 waits for it to end') || undefined, 'the policy to say 1.0.3 waits');
+    expect(engine.ota.rollouts().filter(r => r.auto)).toHaveLength(1);
+    expect(engine.ota.setRolloutState(first.id, 'cancelled')).toMatchObject({ok: true});
+    const second = await autoRollout(engine, '1.0.3');
+    expect(second.counts.devices).toBe(3);
+    expect(second.window).toEqual({start: window.slice(0, 5), end: window.slice(6)});
+    expect(nothingSent(engine.ota.list())).toBe(true);
+  }, 30_000);
+});
+
+function nothingSent(jobs: readonly Job[]): boolean {
+  return jobs.every(j => !j.timeline.some(e => e.state === 'sending'));
+}

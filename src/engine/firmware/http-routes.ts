@@ -27,7 +27,7 @@ function answerChange(ctx: RequestContext, result: ChangeResult): void {
 export function firmwareRoutes(store: FirmwareStore): RouteDescriptor[] {
   return [
     {method: 'POST', path: '/upload', handler: ctx => upload(ctx, store)},
-    {method: 'GET', path: '/api/firmware', handler: ({res}) => sendJson(res, 200, {firmware: store.list(), drops: store.drops(), uploadLimit: store.uploadLimit, readonly: store.readonly})},
+    {method: 'GET', path: '/api/firmware', handler: ({res}) => sendJson(res, 200, {firmware: store.list(), drops: store.drops(), uploadLimit: store.uploadLimit, readonly: store.readonly, watch: store.builds?.status() ?? null})},
     {method: 'GET', path: '/api/firmware/:name/:version', handler: ctx => getFirmware(ctx, store)},
     {method: 'DELETE', path: '/api/firmware/:name/:version', handler: ctx => deleteFirmware(ctx, store)},
     {method: 'PUT', path: '/api/firmware/:name/:version/description', handler: ctx => putDescription(ctx, store)},

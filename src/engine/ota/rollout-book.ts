@@ -96,12 +96,12 @@ export class RolloutBook {
     // an ended rollout holds nothing back: a job of it retried by the user just runs
     if (!rollout || isEnded(rollout)) return null;
     if (rollout.state === 'paused') return {reason: `rollout ${rollout.id} is paused`, kind: 'paused'};
+    const now = this.host.now();
+    if (rollout.window && !inWindow(rollout.window, now)) return {reason: `rollout ${rollout.id} is ${windowWait(rollout.window, now)}`, kind: 'paused'};
     if (rollout.canaryJobId && job.id !== rollout.canaryJobId) {
       const canary = this.host.job(rollout.canaryJobId);
       if (canary && canary.state !== 'done' && canary.state !== 'skipped') return {reason: `waiting for the canary ${canary.deviceId} to succeed`, kind: 'canary'};
     }
-    const now = this.host.now();
-    if (rollout.window && !inWindow(rollout.window, now)) return {reason: `rollout ${rollout.id} is ${windowWait(rollout.window, now)}`, kind: 'paused'};
     if (rollout.concurrency !== undefined && this.#transfers(rollout.id) >= rollout.concurrency) {
       return {reason: `waiting for a transfer slot of rollout ${rollout.id} (${rollout.concurrency} at a time)`, kind: 'slot'};
     }

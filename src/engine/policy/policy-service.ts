@@ -253,7 +253,11 @@ export class PolicyService {
     const base = {name, settings: stored.settings, handled: stored.handled ?? null};
     if (!newestRollout) return {...base, rollout: null, status: `armed; waiting for a version newer than ${stored.handled ?? '(none stored)'}`, alert: false};
     const rollout = {id: newestRollout.id, version: newestRollout.firmware.version, state: newestRollout.state, reason: newestRollout.reason ?? null};
-    return {...base, rollout, ...rolloutStatus(newestRollout, this.deps.now())};
+    const status = rolloutStatus(newestRollout, this.deps.now());
+    // a newer version filed while this rollout runs waits for it to end
+    const next = this.deps.firmware.newest(name);
+    const waiting = next && !isEnded(newestRollout) && compareVersions(next.version, newestRollout.firmware.version) > 0 ? `; ${next.version} waits for it to end` : '';
+    return {...base, rollout, ...status, status: `${status.status}${waiting}`};
   }
 
   #put(name: string, policy: StoredPolicy): void {
