@@ -7,6 +7,7 @@ import type {Job} from '../../src/engine/ota/job.js';
 import type {Rollout} from '../../src/engine/ota/types.js';
 import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {buildJobsSlice} from '../../src/store/jobs-slice.js';
+import {rolloutRow} from '../../src/ui/views/queue/format.js';
 import {otaWorld, type OtaWorld} from '../ota/helpers.js';
 import {waitFor} from '../helpers/wait-for.js';
 
@@ -123,6 +124,8 @@ describe('compile to fleet: an armed name rolls out by itself, canary first', ()
     expect(notices.find(n => n.startsWith('error automatic rollout'))).toMatch(new RegExp(`^error automatic rollout ${rollout.id} of relay 1.0.2 \\(from relay-1.0.2.bin\\) stopped: the canary a-canary failed`));
     const row = buildJobsSlice(engine, undefined, engine.now()).rollouts.find(r => r.rollout.id === rollout.id)!;
     expect(row.rollout.state).toBe('stopped');
+    // the Queue's rollout line, as drawn
+    expect(rolloutRow(row)).toBe(`${rollout.id}    stopped: auto relay 1.0.2 · 20 devices: 19 cancelled · 1 failed · ${stopped.reason} · automatic: devices running relay`);
     const event = await waitFor(() => events.filter(e => e.topic === `homie-ota/rollouts/${rollout.id}`).map(e => e.event).find(e => e.state === 'stopped'), 'the stopped rollout event');
     expect(event).toMatchObject({automatic: true, reason: stopped.reason, trigger: {file: 'relay-1.0.2.bin'}});
     expect(engine.policies.policy('relay')).toMatchObject({alert: true, status: expect.stringContaining(`${rollout.id} of 1.0.2 stopped: the canary a-canary failed`)});

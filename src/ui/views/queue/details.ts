@@ -40,6 +40,7 @@ export function rolloutParagraphs(row: RolloutRow, jobs: readonly Job[], readonl
     {text: `Devices: ${printable(r.scope)}`},
     {text: `Outcome: ${describeTally(row.tally)}`},
   ];
+  if (r.auto) out.push({text: `Automatic: started when ${printable(r.auto.file)} was filed (${r.auto.via === 'start' ? 'found at start' : `${r.auto.via}: ${printable(r.auto.source)}`})${r.concurrency ? `; ${r.concurrency} at a time` : ''}${r.window ? `; only ${r.window.start}–${r.window.end} local time` : ''}`});
   if (r.reason) out.push({text: `${r.state === 'stopped' ? 'Stopped because' : 'Why'}: ${printable(r.reason)}`, tone: r.state === 'stopped' ? 'error' : undefined});
   const canary = r.canaryJobId ? jobs.find(j => j.id === r.canaryJobId) : undefined;
   if (r.canaryJobId) out.push({text: `Canary: ${r.canaryJobId}${canary ? ` ${printable(canary.deviceId)} (${canary.state})` : ''}${isEnded(r) ? '' : '; the others start once it is done'}`});

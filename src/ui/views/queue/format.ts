@@ -65,7 +65,7 @@ export function rolloutRow(row: RolloutRow): string {
   const look = ROLLOUT_LOOK[r.state];
   const limit = isEnded(r) ? '' : ` · stops after ${r.maxFailures} failure${r.maxFailures === 1 ? '' : 's'}`;
   const reason = r.reason ? ` · ${r.reason}` : '';
-  return printable(`${r.id.padEnd(6)} ${look.word}: ${r.firmware.name} ${r.firmware.version} · ${describeTally(row.tally)}${limit}${reason} · ${r.scope}`);
+  return printable(`${r.id.padEnd(6)} ${look.word}: ${r.auto ? 'auto ' : ''}${r.firmware.name} ${r.firmware.version} · ${describeTally(row.tally)}${limit}${reason} · ${r.scope}`);
 }
 
 /** The tone of a rollout's line: a finished rollout with failures is not shown as all well. */
