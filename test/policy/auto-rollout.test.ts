@@ -62,9 +62,9 @@ describe('compile to fleet: an armed name rolls out by itself, canary first', ()
     world = await otaWorld({specs, firmware: [['relay-1.0.1.bin', {...FROM, size: 40_000}]], config: {concurrency: '8'}});
     const {engine, dir} = world;
     const events = await watchEvents(engine);
-    const armed = await api(engine, 'PUT', '/api/policies', {policies: {relay: {concurrency: 8}}});
+    const armed = await api(engine, 'PUT', '/api/policies', {policies: {relay: {concurrency: 4}}});
     expect(armed.status).toBe(200);
-    expect(armed.json.policies).toMatchObject({relay: {canary: true, concurrency: 8, maxFailures: 1, outdatedOnly: true, onlineOnly: false, window: null, handled: '1.0.1'}});
+    expect(armed.json.policies).toMatchObject({relay: {canary: true, concurrency: 4, maxFailures: 1, outdatedOnly: true, onlineOnly: false, window: null, handled: '1.0.1'}});
     expect((await api(engine, 'POST', '/api/devices/r-17/pin')).status).toBe(200);
     expect(fs.existsSync(path.join(dir, 'firmwares', 'policies.json'))).toBe(true);
 
@@ -83,6 +83,8 @@ describe('compile to fleet: an armed name rolls out by itself, canary first', ()
     // nobody else was sent anything before the canary came back verified
     for (const job of jobs.filter(j => j !== canary)) expect(timeOf(job, 'sending')!).toBeGreaterThanOrEqual(canaryDone);
     expect(jobs.every(j => j.state === 'done')).toBe(true);
+    // the rollout's own limit, under OTA_CONCURRENCY 8
+    expect(world.maxConcurrent).toBe(4);
     for (const device of world.fleet.devices) {
       expect(engine.inventory.get(device.key)?.fw.version).toBe(device.id === 'r-17' ? '1.0.1' : '1.0.2');
     }

@@ -75,7 +75,7 @@ describe('a: the automatic rollout dialog of a firmware name', () => {
     await ui.press('2');
     await ui.waitForText('sensor');
     await ui.press('a');
-    await ui.waitForText(/read-only/i);
+    await ui.waitForText('read-only mode (--readonly): actions that change devices or firmware are off');
     expect(ui.frame()).not.toMatch(/Automatic rollout of/);
     expect(source.actions.calls.some(c => c.name === 'armPolicy')).toBe(false);
   });

@@ -30,6 +30,7 @@ export const ENDED_ROLLOUTS_KEPT = 100;
 export class RolloutBook {
   #rollouts = new Map<string, Rollout>();
   readonly #dirty = new Set<string>();
+  #transferCounts: Map<string, number> | null = null;
 
   constructor(private readonly host: RolloutHost) {}
 
@@ -67,6 +68,7 @@ export class RolloutBook {
 
   /** A job of the rollout changed state (its open counts moved): publish with the next flush. */
   touched(job: Job): void {
+    this.#transferCounts = null;
     if (job.rolloutId && this.#rollouts.has(job.rolloutId)) this.#dirty.add(job.rolloutId);
   }
 
@@ -171,11 +173,17 @@ export class RolloutBook {
     this.#dirty.clear();
   }
 
-  /** Jobs of the rollout holding a transfer slot now (sending, flashing). */
+  /**
+   * Jobs of the rollout holding a transfer slot now (sending, flashing): counted in one walk over the
+   * jobs and kept until a job changes state (`touched`), not a walk per waiting job.
+   */
   #transfers(rolloutId: string): number {
-    let count = 0;
-    for (const job of this.host.jobs()) if (job.rolloutId === rolloutId && TRANSFER_STATES.has(job.state)) count++;
-    return count;
+    if (!this.#transferCounts) {
+      const counts = new Map<string, number>();
+      for (const job of this.host.jobs()) if (job.rolloutId && TRANSFER_STATES.has(job.state)) counts.set(job.rolloutId, (counts.get(job.rolloutId) ?? 0) + 1);
+      this.#transferCounts = counts;
+    }
+    return this.#transferCounts.get(rolloutId) ?? 0;
   }
 
   #touch(id: string): void {
