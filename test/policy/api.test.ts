@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
+import {buildFirmwareImage} from '../../src/sim/build-image.js';
 import {engineFixture} from '../helpers/engine-fixture.js';
+import {waitFor} from '../helpers/wait-for.js';
 
 const fixture = engineFixture();
 const auth = {authorization: `Basic ${Buffer.from('admin:s3cret').toString('base64')}`};
@@ -32,6 +34,17 @@ describe('GET/PUT /api/policies and the pin routes', () => {
     expect((await call(port, 'DELETE', '/api/policies/relay')).status).toBe(200);
     expect((await call(port, 'DELETE', '/api/policies/relay')).status).toBe(404);
     expect(await call(port, 'POST', '/api/devices/nobody/pin')).toEqual({status: 404, json: {error: 'no device nobody in the inventory'}});
+
+    // an upload of a newer version of an armed name is looked at, and the answer says how it arrived
+    expect(engine.policies.arm('relay')).toMatchObject({ok: true});
+    const notices: string[] = [];
+    engine.bus.on('notice', n => notices.push(n.text));
+    const form = new FormData();
+    form.append('upload', new Blob([buildFirmwareImage({name: 'relay', version: '1.0.2', size: 30_000})]), 'sketch.ino.d1_mini.bin');
+    const uploaded = await fetch(`http://127.0.0.1:${port}/upload`, {method: 'POST', headers: auth, body: form});
+    expect(uploaded.status).toBe(200);
+    await waitFor(() => notices.find(n => n.startsWith('relay-1.0.2.bin (upload): automatic rollout of relay has no device to update')), 'the policy to look at the upload');
+    expect(engine.policies.policy('relay')!.handled).toBe('1.0.2');
   });
 
   it('answer 403 in --readonly, and change nothing', async () => {

@@ -139,7 +139,7 @@ export class BuildWatch {
     if (stat.size > this.host.uploadLimit) return this.#set(file, sig, {path: file, size: stat.size, state: 'not used', detail: `not used: ${overLimit(stat.size, this.host.uploadLimit)}`});
     const known = this.#files.get(file);
     // the same build as last time: nothing to do, and nothing said again
-    if (known?.sig === sig && known.state !== 'copying') return;
+    if (known?.sig === sig && !(await this.#lookAgain(known))) return;
     const now = this.host.now();
     this.#tracker.observe(file, stat.size, stat.mtimeMs, now);
     if (!this.#tracker.settled(file, now)) {
@@ -196,6 +196,13 @@ export class BuildWatch {
     await this.host.commit(record, ident, file);
     this.host.outcome('info', `Copied ${printable(file)} into the store as ${plan.file} (${summary(ident)})`);
     return {state: 'copied', detail: `copied as ${plan.file}`};
+  }
+
+  /** A build seen before is looked at again while it settles, or when the stored file it matched or clashed with was deleted. */
+  async #lookAgain(known: WatchedFile): Promise<boolean> {
+    if (known.state === 'copying') return true;
+    if (!known.file || (known.state !== 'identical' && known.state !== 'refused')) return false;
+    return !(await this.host.filing.existing(known.file));
   }
 
   #set(file: string, sig: string, status: WatchedFile, settling = false): void {
