@@ -55,7 +55,7 @@ describe('WATCH: build outputs are copied into the store, never moved', () => {
     expect(fs.readFileSync(good).equals(before.bytes)).toBe(true);
     expect(fs.statSync(good).mtimeMs).toBe(before.mtimeMs);
     expect(fs.statSync(good).ino).toBe(before.ino);
-    expect(notices).toContain(`Copied ${good} into the store as relay-1.0.2.bin (esp8266, 29.3 KiB)`);
+    await waitFor(() => notices.includes(`Copied ${good} into the store as relay-1.0.2.bin (esp8266, 29.3 KiB)`) || undefined, 'the copy said in the log');
 
     const byPath = (file: string) => engine.firmware.builds!.status().files.find(f => f.path === file);
     const status = await waitFor(() => {
