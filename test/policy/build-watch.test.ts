@@ -86,6 +86,11 @@ describe('WATCH: build outputs are copied into the store, never moved', () => {
     await new Promise(resolve => setTimeout(resolve, 600));
     expect(notices.length).toBe(lines);
 
+    // the stored copy deleted: the unchanged build is copied again
+    expect(await engine.firmware.delete('relay', '1.0.2')).toMatchObject({ok: true});
+    await waitFor(() => engine.firmware.byFile('relay-1.0.2.bin'), 'the build copied again after the delete', 10_000);
+    expect(fs.readFileSync(good).equals(before.bytes)).toBe(true);
+
     // a new project folder is found without a restart
     const second = build(builds, 'relay-two', '1.0.3');
     await waitFor(() => engine.firmware.byFile('relay-1.0.3.bin'), 'the new project copied', 10_000);
