@@ -3,7 +3,7 @@ import type {MqttConnection} from '../mqtt/connection.js';
 import {canSubscribe, deviceFilters, discoveryFilters} from './topics.js';
 
 /** The MQTT connection as discovery uses it. */
-export type DiscoveryMqtt = Pick<MqttConnection, 'subscribe' | 'unsubscribe' | 'statusTopic'>;
+export type DiscoveryMqtt = Pick<MqttConnection, 'subscribe' | 'unsubscribe' | 'statusTopic'> & Partial<Pick<MqttConnection, 'promptAcks'>>;
 
 /**
  * How the inventory finds every device on a stock broker without losing messages.
@@ -262,6 +262,7 @@ export class Discovery {
   #setPhase(phase: DiscoveryPhase): void {
     if (phase === this.#phase) return;
     this.#phase = phase;
+    this.mqtt.promptAcks?.(phase === 'loading' || phase === 'verifying');
     this.host.changed();
   }
 }
