@@ -227,6 +227,7 @@ export class Engine {
       broker: this.broker ? {embedded: true, port: this.broker.boundPort, clients: this.broker.clients, login: Boolean(this.broker.options.account)} : {embedded: false},
       readonly: this.readonly,
       ...(this.firmware.builds ? {watch: {patterns: this.firmware.builds.patterns, unmatched: this.firmware.builds.unmatched()}} : {}),
+      inventory: this.inventory.health(),
     };
   }
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type {FirmwareRecord} from '../../src/engine/firmware/store.js';
+import type {DiscoveryStatus} from '../../src/engine/inventory/discovery.js';
 import type {DeviceDetail, DeviceRecord, NodeDetail} from '../../src/engine/inventory/types.js';
 import type {Job, JobState} from '../../src/engine/ota/job.js';
 import type {HistoryEntry, Rollout} from '../../src/engine/ota/types.js';
@@ -70,6 +71,8 @@ export interface HandMade {
   readonly otaUrl?: string;
   /** armed firmware names and pinned device keys */
   readonly policies?: Partial<PoliciesSlice>;
+  /** the discovery's progress (default: complete, nothing loading) */
+  readonly discovery?: Partial<DiscoveryStatus>;
 }
 
 const ROOT = '/srv/homie-ota/firmwares';
@@ -84,7 +87,7 @@ export function handSnapshot(made: HandMade = {}, previous?: DashboardSnapshot):
   const now = made.now ?? NOW;
   const inventory = {
     list: () => devices,
-    discoveryStatus: {phase: 'complete' as const, subscribed: devices.length, queued: 0, completedAt: NOW - 60_000, lateFinds: 0},
+    discoveryStatus: {phase: 'complete' as const, subscribed: devices.length, queued: 0, completedAt: NOW - 60_000, lateFinds: 0, loading: 0, ...made.discovery} as DiscoveryStatus,
     counts: {online: devices.filter(d => d.online).length, unconfirmed: devices.filter(d => !d.confirmed).length},
   };
   const jobs = buildJobsSlice({ota: {revision: (previous?.jobs.revision ?? 0) + 1, list: () => made.jobs ?? [], rollouts: () => made.rollouts ?? []}, config: settings}, undefined, now);

@@ -33,6 +33,21 @@ describe('the Devices view on hand-made data', () => {
     expect(rowOf(frame, 'dev-00003')).toMatch(/✕/);
   });
 
+  it('says while a fleet loads how many devices have all their attributes, at 80×24 without pushing anything off', async () => {
+    const devices = fleet(20_000);
+    const loading = {phase: 'loading' as const, subscribed: 13_000, queued: 7000, completedAt: undefined, loading: 7655};
+    const frame = await stillFrame(handSource({devices, discovery: loading}), 'dev-00000', {columns: 80, rows: 24});
+    const lines = frame.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(24);
+    expect(lines.every(line => line.length <= 80)).toBe(true);
+    expect(frame).toMatch(/attributes 12,345 of 20,000 devices, 19,999 online · sort id ˄ · 1-\d+ of 20,000/);
+    expect(frame).toContain('OTA http://127.0.0.1:19080/ota');
+    // loaded: the plain count again
+    const done = await stillFrame(handSource({devices}), 'dev-00000', {columns: 80, rows: 24});
+    expect(done).toMatch(/20,000 devices, 19,999 online · sort id ˄/);
+    expect(done).not.toContain('attributes');
+  });
+
   it('moves with j/k, G/g and pages; sorts with < > and I; the cursor stays on its device', async () => {
     ui = await renderSource(handSource({devices: fleet(40)}), {columns: 100, rows: 20});
     await ui.waitForText('dev-00000');

@@ -36,6 +36,11 @@ export interface DiscoveryStatus {
   readonly completedAt?: number;
   /** devices found by the verification pass that the first pass missed */
   readonly lateFinds: number;
+  /**
+   * devices whose retained attributes are still arriving: waiting for their subscription, or
+   * subscribed in a batch whose messages are not known to be all in (while discovering: every device)
+   */
+  readonly loading: number;
 }
 
 /**
@@ -90,6 +95,8 @@ export class Discovery {
   #verified = false;
   /** the batch whose SUBACK came last: its retained messages are complete at the next SUBACK */
   #previousBatch: string[] = [];
+  /** subscribed, and their retained messages not known to be all in yet */
+  readonly #awaiting = new Set<string>();
   #loadedDevices = 0;
   #loadedTopics = 0;
   #lastRetained = 0;
@@ -102,7 +109,13 @@ export class Discovery {
   }
 
   get status(): DiscoveryStatus {
-    return {phase: this.#phase, subscribed: this.#subscribed.size, queued: this.#queued.size, startedAt: this.#startedAt, completedAt: this.#completedAt, lateFinds: this.#lateFinds};
+    const loading = this.#phase === 'discovering' ? this.host.deviceCount() : this.#queued.size + this.#awaiting.size;
+    return {phase: this.#phase, subscribed: this.#subscribed.size, queued: this.#queued.size, startedAt: this.#startedAt, completedAt: this.#completedAt, lateFinds: this.#lateFinds, loading};
+  }
+
+  /** The device's retained attributes are still arriving (see DiscoveryStatus.loading). */
+  isLoading(base: string): boolean {
+    return this.#phase === 'discovering' || this.#queued.has(base) || this.#awaiting.has(base);
   }
 
   /** After every (re)connect: forget the old session's subscriptions and start over. */
@@ -112,6 +125,8 @@ export class Discovery {
     this.#head = 0;
     this.#queued.clear();
     this.#subscribed.clear();
+    this.#awaiting.clear();
+    this.#previousBatch = [];
     this.#inFlight = 0;
     this.#passes = 0;
     this.#verified = false;
@@ -133,6 +148,8 @@ export class Discovery {
 
   disconnected(): void {
     this.#session++;
+    this.#queued.clear();
+    this.#awaiting.clear();
     this.#setPhase('offline');
   }
 
@@ -155,6 +172,7 @@ export class Discovery {
   async drop(base: string): Promise<void> {
     // a queued base is skipped when its turn comes
     this.#queued.delete(base);
+    this.#awaiting.delete(base);
     if (this.#subscribed.delete(base)) await this.mqtt.unsubscribe(deviceFilters(base));
   }
 
@@ -172,6 +190,7 @@ export class Discovery {
     for (const base of this.#previousBatch) {
       this.#loadedDevices++;
       this.#loadedTopics += this.host.topicCount(base);
+      this.#awaiting.delete(base);
     }
     this.#previousBatch = batch;
   }
@@ -197,6 +216,7 @@ export class Discovery {
         if (!this.#queued.delete(base)) continue; // dropped while waiting
         batch.push(base);
         this.#subscribed.add(base);
+        this.#awaiting.add(base);
         for (const filter of deviceFilters(base)) filters[filter] = {qos: 0};
       }
       if (this.#head >= this.#queue.length) {
@@ -210,7 +230,10 @@ export class Discovery {
         this.#inFlight--;
         if (!ok) {
           // not connected any more: the next connect starts over
-          for (const base of batch) this.#subscribed.delete(base);
+          for (const base of batch) {
+            this.#subscribed.delete(base);
+            this.#awaiting.delete(base);
+          }
           return;
         }
         this.#measure(batch);
@@ -223,6 +246,8 @@ export class Discovery {
   /** Everything asked for has arrived: note it, then run discovery again to catch what a busy broker dropped. */
   async #finish(session: number): Promise<void> {
     this.#setPhase('verifying');
+    // what was asked for before the barrier is all in once it and the quiet period have passed
+    const asked = [...this.#awaiting];
     const ok = await this.mqtt.unsubscribe([`${this.mqtt.statusTopic}/barrier`]);
     if (session !== this.#session || !ok) return;
     // bounded: a stream of new devices must not hold "complete" back forever
@@ -233,6 +258,8 @@ export class Discovery {
     // the first load is done: every device discovered so far has all its topics (devices that showed
     // up meanwhile are new arrivals, loaded next; a fleet that keeps growing cannot hold this back)
     if (this.#completedAt === undefined) this.#completedAt = this.now();
+    for (const base of asked) this.#awaiting.delete(base);
+    this.host.changed();
     if (this.#queued.size > 0 || this.#inFlight > 0) {
       this.#setPhase('loading');
       this.#pump();

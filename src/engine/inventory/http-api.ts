@@ -8,7 +8,8 @@ const FORGET_ANSWER_MS = 5000;
 
 /**
  * The inventory's HTTP routes (all behind basic auth when it is on):
- *   GET    /api/devices              list (?filter= takes the TUI filter syntax, ?prefix= one prefix)
+ *   GET    /api/devices              list (?filter= takes the TUI filter syntax, ?prefix= one prefix); each
+ *                                     record with `loading`: its retained attributes are still arriving
  *   GET    /api/devices/<id or key>  one device with attributes, stats, nodes and properties
  *   GET    /api/inventory            counts, discovery progress, inventory.json state
  *   DELETE /api/devices/<id or key>  forget: clear its retained topics (JSON answer)
@@ -45,7 +46,7 @@ function listDevices({res, url}: RequestContext, inventory: Inventory): void {
     const filter = parseFilter(filterText, url.searchParams.get('invert') === 'true');
     list = list.filter(r => matchesFilter(r, filter));
   }
-  sendJson(res, 200, list);
+  sendJson(res, 200, list.map(record => ({...record, loading: inventory.isLoading(record.key)})));
 }
 
 function notFound(ctx: RequestContext, key: string, found: Lookup): boolean {
@@ -64,7 +65,7 @@ function getDevice(ctx: RequestContext, inventory: Inventory): void {
   const key = keyOf(ctx);
   const found = inventory.lookup(key);
   if (notFound(ctx, key, found) || !found || 'ambiguous' in found) return;
-  sendJson(ctx.res, 200, inventory.detail(found.entry.key));
+  sendJson(ctx.res, 200, {...inventory.detail(found.entry.key), loading: inventory.isLoading(found.entry.key)});
 }
 
 async function deleteDevice(ctx: RequestContext, inventory: Inventory, style: 'json' | 'text'): Promise<void> {

@@ -145,10 +145,26 @@ export class Inventory {
   }
 
   get status(): InventoryStatus {
-    const states: Partial<Record<DeviceState, number>> = {};
-    for (const record of this.list()) states[record.state] = (states[record.state] ?? 0) + 1;
-    return {total: this.#entries.size, online: this.#records.online, states, unconfirmed: this.#records.unconfirmed,
+    this.list(); // brings the counts up to date (only the records that changed are rebuilt)
+    return {total: this.#entries.size, online: this.#records.online, states: this.#records.states, unconfirmed: this.#records.unconfirmed,
       discovery: this.#discovery.status, file: this.#file, lastSaved: this.#lastSaved, saveError: this.#saveError};
+  }
+
+  /**
+   * For /healthz: devices, the discovery's phase, and while attributes arrive how far they are
+   * ("attributes 12,345 of 20,000 devices").
+   */
+  health(): {devices: number; phase: DiscoveryStatus['phase']; loading: boolean; attributesLoaded: number; progress?: string} {
+    const {phase, loading} = this.#discovery.status;
+    const devices = this.#entries.size;
+    const attributesLoaded = Math.max(0, devices - loading);
+    const busy = (phase === 'discovering' || phase === 'loading' || phase === 'verifying') && loading > 0;
+    return {devices, phase, loading: busy, attributesLoaded, ...(busy ? {progress: `loading: attributes ${attributesLoaded.toLocaleString('en-US')} of ${devices.toLocaleString('en-US')} devices`} : {})};
+  }
+
+  /** The device's retained attributes are still arriving (asked for, not all in yet). */
+  isLoading(key: string): boolean {
+    return this.#discovery.isLoading(key);
   }
 
   /** Devices online (init, ready, alert) and known only from inventory.json, kept as records change. */

@@ -1,11 +1,12 @@
 import type {DeviceEntry} from './device.js';
-import type {DeviceRecord} from './types.js';
+import type {DeviceRecord, DeviceState} from './types.js';
 
 /**
  * The inventory as an array of records, rebuilt incrementally: when a few of 20,000 devices changed,
  * the previous array is copied and only their records replaced (a full rebuild happens only when
  * devices come or go). The array is a new object after every change and the same object otherwise,
- * so consumers compare by identity. Online and unconfirmed counts are kept on the way.
+ * so consumers compare by identity. Online, unconfirmed and per-state counts are kept on the way, so
+ * GET /api/inventory (asked often while a fleet loads) never walks the list.
  */
 export class RecordList {
   #records: DeviceRecord[] = [];
@@ -15,6 +16,7 @@ export class RecordList {
   #current: readonly DeviceRecord[] | null = null;
   #online = 0;
   #unconfirmed = 0;
+  #states: Partial<Record<DeviceState, number>> = {};
 
   /** one device changed */
   changed(key: string): void {
@@ -36,6 +38,13 @@ export class RecordList {
     return this.#unconfirmed;
   }
 
+  /** devices per state (states with none left out); a fresh object */
+  get states(): Partial<Record<DeviceState, number>> {
+    const states: Partial<Record<DeviceState, number>> = {};
+    for (const [state, n] of Object.entries(this.#states) as Array<[DeviceState, number]>) if (n > 0) states[state] = n;
+    return states;
+  }
+
   list(entries: ReadonlyMap<string, DeviceEntry>, build: (entry: DeviceEntry) => DeviceRecord): readonly DeviceRecord[] {
     if (this.#current) return this.#current;
     if (this.#structural || !this.#patch(entries, build)) this.#rebuild(entries, build);
@@ -50,6 +59,7 @@ export class RecordList {
     this.#position = new Map();
     this.#online = 0;
     this.#unconfirmed = 0;
+    this.#states = {};
     for (const entry of entries.values()) {
       const record = build(entry);
       this.#position.set(entry.key, records.length);
@@ -77,5 +87,6 @@ export class RecordList {
   #count(record: DeviceRecord, sign: 1 | -1): void {
     if (record.online) this.#online += sign;
     if (!record.confirmed) this.#unconfirmed += sign;
+    this.#states[record.state] = (this.#states[record.state] ?? 0) + sign;
   }
 }

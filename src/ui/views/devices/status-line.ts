@@ -12,7 +12,12 @@ export function unknownFieldNote(filter: DeviceFilter): string | null {
   return `${names.map(n => printable(n)).join(', ')}: not ${names.length === 1 ? 'a field' : 'fields'}, searched as text; fields: ${FILTER_FIELD_NAMES.join(', ')}`;
 }
 
-/** The line above the table: counts, filter, sort, marks, where the list is, and discovery progress. */
+/** "attributes 12,345 of 20,000 devices": how many devices have all their retained attributes in. */
+export function loadingProgress(total: number, loading: number): string {
+  return `attributes ${count(Math.max(0, total - loading))} of ${count(total)} devices`;
+}
+
+/** The line above the table: counts (with the loading progress), filter, sort, marks, where the list is. */
 export function statusLine(
   devices: InventorySlice,
   shown: number,
@@ -23,12 +28,13 @@ export function statusLine(
   visible: number,
   note: string | null = null,
 ): string {
-  const parts = [`${count(devices.total)} devices, ${count(devices.online)} online`];
-  if (devices.unconfirmed > 0) parts.push(`${UNCONFIRMED_GLYPH} ${count(devices.unconfirmed)} not yet confirmed`);
   const d = devices.discovery;
+  // while attributes arrive, the count says how many devices have them all (no longer than before: fits 80 columns)
+  const loading = (d.phase === 'loading' || d.phase === 'verifying') && d.loading > 0;
+  const parts = [`${loading ? loadingProgress(devices.total, d.loading) : `${count(devices.total)} devices`}, ${count(devices.online)} online`];
+  if (devices.unconfirmed > 0) parts.push(`${UNCONFIRMED_GLYPH} ${count(devices.unconfirmed)} not yet confirmed`);
   if (d.phase === 'offline') parts.push('broker offline: last known devices');
   else if (d.phase === 'discovering') parts.push('discovering…');
-  else if (d.phase === 'loading' && d.completedAt === undefined) parts.push(`loading ${count(d.subscribed)}/${count(d.subscribed + d.queued)}`);
   if (filter.text || filter.invert) parts.push(`filter ${filter.invert ? 'NOT ' : ''}"${truncate(printable(filter.text), 30)}": ${count(shown)} shown${note ? ` (${note})` : ''}`);
   parts.push(`sort ${sort.column} ${sort.desc ? SORT_MARK.desc : SORT_MARK.asc}`);
   if (marked > 0) parts.push(`${count(marked)} marked`);
