@@ -17,6 +17,8 @@ export class ChangeNotifier {
   #many = false;
   #timer: NodeJS.Timeout | null = null;
   #due = Infinity;
+  /** the timer is a fast one: due within FAST_EMIT_MS of when it was set */
+  #timerFast = false;
 
   constructor(readonly emit: (keys: readonly string[]) => void, readonly now: () => number = Date.now, readonly emitFast?: (keys: readonly string[]) => void) {}
 
@@ -25,11 +27,14 @@ export class ChangeNotifier {
     if (key === null || this.#changed.size >= MAX_EVENT_KEYS) this.#many = true;
     else if (key !== undefined) this.#changed.add(key);
     if (fast && key && this.emitFast) this.#fast.add(key);
+    // called for every message: with a timer due as soon as this change needs, no clock is read
+    if (this.#timer && (this.#timerFast || !fast)) return;
     const wait = fast ? FAST_EMIT_MS : SLOW_EMIT_MS;
     const due = this.now() + wait;
     if (this.#timer && this.#due <= due) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#due = due;
+    this.#timerFast = fast;
     this.#timer = setTimeout(() => this.#flush(), wait);
     this.#timer.unref();
   }

@@ -99,13 +99,17 @@ export class Discovery {
   readonly #awaiting = new Set<string>();
   #loadedDevices = 0;
   #loadedTopics = 0;
-  #lastRetained = 0;
+  /** retained messages seen (a count, not a time: no clock is read per message) */
+  #retained = 0;
+  /** this session's first load has run longer than FIRST_LOAD_MS */
+  #firstLoadExpired = false;
+  #firstLoadTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly mqtt: DiscoveryMqtt, readonly prefixes: readonly string[], readonly host: DiscoveryHost, readonly log: Log, readonly now: () => number) {}
 
   /** false while this session's first load is running, for at most FIRST_LOAD_MS (cheap: called for every message) */
   get firstLoadDone(): boolean {
-    return this.#completedAt !== undefined || this.#phase === 'offline' || this.now() - (this.#startedAt ?? 0) > FIRST_LOAD_MS;
+    return this.#completedAt !== undefined || this.#phase === 'offline' || this.#firstLoadExpired;
   }
 
   get status(): DiscoveryStatus {
@@ -133,6 +137,9 @@ export class Discovery {
     this.#lateFinds = 0;
     this.#startedAt = this.now();
     this.#completedAt = undefined;
+    this.#firstLoadExpired = false;
+    if (this.#firstLoadTimer) clearTimeout(this.#firstLoadTimer);
+    this.#firstLoadTimer = setTimeout(() => (this.#firstLoadExpired = true), FIRST_LOAD_MS).unref();
     this.#setPhase('discovering');
     const filters = this.prefixes.flatMap(discoveryFilters);
     const ok = await this.mqtt.subscribe(Object.fromEntries(filters.map(f => [f, {qos: 0 as const}])));
@@ -165,7 +172,7 @@ export class Discovery {
 
   /** A retained message arrived (cheap: called for every one). */
   sawRetained(): void {
-    this.#lastRetained = this.now();
+    this.#retained++;
   }
 
   /** Stop receiving a forgotten device's topics. */
@@ -251,7 +258,8 @@ export class Discovery {
     const ok = await this.mqtt.unsubscribe([`${this.mqtt.statusTopic}/barrier`]);
     if (session !== this.#session || !ok) return;
     // bounded: a stream of new devices must not hold "complete" back forever
-    for (let i = 0; i < 10 && this.now() - this.#lastRetained < QUIET_MS; i++) {
+    for (let i = 0, seen = -1; i < 10 && seen !== this.#retained; i++) {
+      seen = this.#retained;
       await new Promise(resolve => setTimeout(resolve, QUIET_MS).unref());
       if (session !== this.#session) return;
     }

@@ -249,8 +249,7 @@ export class Inventory {
     // A retained replay shows the broker's state when it handled our SUBSCRIBE; aedes delivers it a
     // moment late, so it must not undo a newer live message (a will "lost" that just came in)
     // (a live time "in the future" means the clock went back since: not a reason to drop the replay)
-    const age = this.#deps.now() - entry.topics.liveAt(target.path);
-    if (packet.retain && age >= 0 && age < STALE_REPLAY_MS) return;
+    if (packet.retain && this.#staleReplay(entry, target.path)) return;
     const {value, important} = this.#store(entry, target.path, payload, packet.retain);
     // Homie 5: a cleared $state means the device was removed; any device: nothing left, nothing to show
     if ((entry.v5 && target.path === '$state' && value === null) || entry.topics.size === 0) {
@@ -261,6 +260,14 @@ export class Inventory {
     const urgent = created || important;
     this.#markChanged(key, urgent || target.path === '$implementation/ota/status', created);
     this.#markUnsaved(urgent ? 'important' : 'volatile');
+  }
+
+  /** A retained replay of a value that came live less than STALE_REPLAY_MS ago (the clock is read only then). */
+  #staleReplay(entry: DeviceEntry, path: string): boolean {
+    const live = entry.topics.liveAt(path);
+    if (live === 0) return false;
+    const age = this.#deps.now() - live;
+    return age >= 0 && age < STALE_REPLAY_MS;
   }
 
   /** The device a message is for; a new one only for a non-empty discovery attribute, within the cap. */
