@@ -1,5 +1,6 @@
 /**
- * The retained topics of one device (path below the device → value) in two small parallel arrays.
+ * The retained topics of one device (path below the device → value) in two small parallel arrays (a
+ * third, of live times, only once a value came live).
  * A Map per device cost about 1.9 KB at 33 topics (38 MB for 20,000 devices); two arrays cost a
  * third of that, and a lookup among a few dozen paths is still well under a microsecond.
  * Read it like a ReadonlyMap.
@@ -7,8 +8,11 @@
 export class TopicStore implements Iterable<[string, string]> {
   #paths: string[] = [];
   #values: string[] = [];
-  /** when each value last came live (ms; 0: only ever from a retained replay) */
-  #live: number[] = [];
+  /**
+   * when each value last came live (ms; 0: only ever from a retained replay); null until one did (a
+   * fleet loads from retained replays: most devices never need it, 20,000 of them saved 6 MB)
+   */
+  #live: number[] | null = null;
 
   get size(): number {
     return this.#paths.length;
@@ -32,19 +36,20 @@ export class TopicStore implements Iterable<[string, string]> {
   /** When the value of `path` last came in a live (not retained) message; 0 if never. */
   liveAt(path: string): number {
     const at = this.#find(path);
-    return at < 0 ? 0 : this.#live[at]!;
+    return at < 0 || !this.#live ? 0 : this.#live[at]!;
   }
 
   /** Set a value; `newPath` is stored only when the path is new (an interned copy); `live` as liveAt. */
   set(path: string, value: string, newPath: () => string = () => path, live = 0): void {
     const at = this.#find(path);
+    if (live > 0 && !this.#live) this.#live = this.#paths.map(() => 0);
     if (at >= 0) {
       this.#values[at] = value;
-      if (live > 0) this.#live[at] = live;
+      if (live > 0) this.#live![at] = live;
     } else {
       this.#paths.push(newPath());
       this.#values.push(value);
-      this.#live.push(live);
+      this.#live?.push(live);
     }
   }
 
@@ -53,7 +58,7 @@ export class TopicStore implements Iterable<[string, string]> {
     if (at < 0) return false;
     this.#paths.splice(at, 1);
     this.#values.splice(at, 1);
-    this.#live.splice(at, 1);
+    this.#live?.splice(at, 1);
     return true;
   }
 
