@@ -6,6 +6,15 @@
  * "complete" = the device is listed, `$state` ready, firmware name and version and IP known (an inverted
  * GET /api/devices?filter= returns none that lack one), then checked on every 50th device's detail: all
  * nodes with their properties. Fleets come from publishFleet (firmware fleet-sensor 1.0.0, IP 10.x).
+ *
+ * How often "complete" is asked decides how truthful the time is: the list of devices lacking an
+ * attribute costs homie-ota a JSON of every such record, so it cannot be asked every 50 ms while
+ * thousands lack one. GET /api/inventory (cheap) is asked every 50 ms; once it says no device's
+ * attributes are still arriving (discovery.loading 0), or few lack one, the list is asked every
+ * COMPLETE_POLL_MS, and only a list with none lacking counts. homie-ota's own word is never taken:
+ * `claimedEarly` says when it said "loaded" while the list still showed devices lacking attributes. Before
+ * that the list is asked every SLOW_POLL_MS, in case homie-ota never says so (the time is then up to
+ * that late, which `lackingTrace` shows).
  */
 import {spawn, type ChildProcess} from 'node:child_process';
 import fs from 'node:fs';
@@ -29,9 +38,14 @@ export interface FleetStart {
   readonly answeringMs: number;
   /** [ms from spawn, devices lacking an attribute] at each time that was asked */
   readonly lackingTrace: ReadonlyArray<readonly [number, number]>;
+  /** ms from spawn when GET /api/inventory first said no device's attributes were still arriving (NaN: never) */
+  readonly loadedSaidMs: number;
+  /** devices lacking an attribute when homie-ota said none was loading any more (0: it told the truth) */
+  readonly claimedEarly: number;
 }
 
 export const COMPLETE_POLL_MS = 100;
+export const SLOW_POLL_MS = 5000;
 const FILTER = 'state:ready fw:fleet-sensor version:1.0.0 ip:10.';
 
 export function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -102,6 +116,8 @@ export async function waitComplete(cli: StartedCli, count: number, options: {tim
   let lastFilter = 0;
   let lacking = count;
   let answeringMs = NaN;
+  let loadedSaidMs = NaN;
+  let claimedEarly = 0;
   const lackingTrace: Array<[number, number]> = [];
   for (;;) {
     if (Date.now() > deadline) throw new Error(`not complete after ${timeoutMs} ms; stderr: ${cli.stderr()}`);
@@ -113,15 +129,17 @@ export async function waitComplete(cli: StartedCli, count: number, options: {tim
     // discovery is done when its phase says complete, and not while it has gone back to loading
     const done = status?.discovery?.phase === 'complete';
     if (status) discoveryMs = done ? (Number.isNaN(discoveryMs) ? since() : discoveryMs) : NaN;
-    // the list of devices still lacking something costs homie-ota a JSON of every such record (at
-    // 20,000 devices, asking once a second made the load take twice as long): asked every 5 s while
-    // many lack attributes, every COMPLETE_POLL_MS once few do or the discovery's phase is complete
-    const close = !Number.isNaN(discoveryMs) || lacking < count / 50;
-    const asking = !Number.isNaN(readyMs) && (!options.quiet || !Number.isNaN(discoveryMs));
-    if (asking && performance.now() - lastFilter >= (close ? COMPLETE_POLL_MS : 5000)) {
+    const saidLoaded = status && status.total === count && status.discovery?.loading === 0 && status.discovery.phase !== 'discovering';
+    const firstSaid = saidLoaded && Number.isNaN(loadedSaidMs);
+    if (firstSaid) loadedSaidMs = since();
+    // see the top of this file for how often the list of devices lacking an attribute is asked
+    const close = !Number.isNaN(loadedSaidMs) || !Number.isNaN(discoveryMs) || lacking < count / 50;
+    const asking = !Number.isNaN(readyMs) && (!options.quiet || close);
+    if (asking && performance.now() - lastFilter >= (close ? COMPLETE_POLL_MS : SLOW_POLL_MS)) {
       lastFilter = performance.now();
       lacking = ((await getJson(`${cli.base}/api/devices?invert=true&filter=${encodeURIComponent(FILTER)}`)) as unknown[]).length;
       lackingTrace.push([Math.round(since()), lacking]);
+      if (firstSaid) claimedEarly = lacking;
       if (lacking === 0) completeMs = since();
     }
     if (!Number.isNaN(completeMs)) break;
@@ -138,5 +156,5 @@ export async function waitComplete(cli: StartedCli, count: number, options: {tim
   }
   const round = Math.round;
   return {devices: count, readyMs: round(readyMs), completeMs: round(completeMs), discoveryMs: round(discoveryMs), rssMb, peakRssMb, nodesKnown,
-    answeringMs: round(answeringMs), lackingTrace};
+    answeringMs: round(answeringMs), lackingTrace, loadedSaidMs: round(loadedSaidMs), claimedEarly};
 }
