@@ -25,7 +25,7 @@ const SHORT_CONNECTION_MS = 10_000;
 const TAKEOVERS_TO_WARN = 3;
 /** our status topic is set back to online at most this often (someone may publish "offline" in a loop) */
 const STATUS_FIX_EVERY_MS = 5000;
-/** while acknowledging promptly, data that came in is answered this soon (and at most this often) */
+/** while acknowledging promptly, incoming data that pauses this long is answered */
 const PROMPT_ACK_MS = 3;
 
 /**
@@ -91,15 +91,20 @@ export class MqttConnection {
    * While a large load of retained messages is asked for in a window of subscriptions: a stock
    * mosquitto leaves Nagle's algorithm on, so its small writes wait for our TCP acknowledgement, which
    * Linux delays up to 40 ms when we have nothing to send. Each window then stalls 40 ms (about 100
-   * stalls for 5,000 devices). Answering incoming data within PROMPT_ACK_MS with a PINGREQ (2 bytes,
-   * at most one per PROMPT_ACK_MS) carries the acknowledgement at once.
+   * stalls for 5,000 devices). When incoming data pauses for PROMPT_ACK_MS, a PINGREQ (2 bytes)
+   * carries the acknowledgement at once; while data flows nothing is sent (each PINGREQ costs the broker
+   * a wake-up, and a steady flow is acknowledged anyway).
    */
   promptAcks(on: boolean): void {
     this.#promptAcks = on;
   }
 
   #dataArrived(client: MqttClient): void {
-    if (!this.#promptAcks || this.#ackTimer) return;
+    if (!this.#promptAcks) return;
+    if (this.#ackTimer) {
+      this.#ackTimer.refresh();
+      return;
+    }
     this.#ackTimer = setTimeout(() => {
       this.#ackTimer = null;
       if (this.#client === client && client.connected) client.sendPing();
