@@ -48,13 +48,15 @@ export function tempNameFor(file: string): string {
  * Write a file so that a crash at any moment leaves either the old or the new content, never a mix:
  * temporary file, fsync, rename over the target, fsync of the folder.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = STATE_FILE_MODE): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array | AsyncIterable<string>, mode = STATE_FILE_MODE): Promise<void> {
   const temp = tempNameFor(file);
   let handle: fsp.FileHandle | undefined;
   try {
     // wx: never through something already at the temporary name (a planted link)
     handle = await fsp.open(temp, 'wx', mode);
-    await handle.writeFile(data);
+    if (typeof data === 'string' || data instanceof Uint8Array) await handle.writeFile(data);
+    // chunks as they are made: a large file is never held whole in memory
+    else for await (const chunk of data) await handle.write(chunk);
     await handle.sync();
     await handle.close();
     handle = undefined;
