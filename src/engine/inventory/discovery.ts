@@ -104,6 +104,8 @@ export class Discovery {
   /** this session's first load has run longer than FIRST_LOAD_MS */
   #firstLoadExpired = false;
   #firstLoadTimer: NodeJS.Timeout | null = null;
+  /** a pump is due once the messages already read are handled */
+  #pumpDue = false;
 
   constructor(readonly mqtt: DiscoveryMqtt, readonly prefixes: readonly string[], readonly host: DiscoveryHost, readonly log: Log, readonly now: () => number) {}
 
@@ -167,7 +169,20 @@ export class Discovery {
     this.#queue.push(base);
     this.#queued.add(base);
     if (this.#phase === 'complete') this.#setPhase('loading');
-    this.#pump();
+    this.#pumpSoon();
+  }
+
+  /**
+   * Devices are found by the hundred in one read of the socket: subscribe them once that read is
+   * handled, in full batches, instead of a batch of one per device found.
+   */
+  #pumpSoon(): void {
+    if (this.#pumpDue) return;
+    this.#pumpDue = true;
+    setImmediate(() => {
+      this.#pumpDue = false;
+      if (this.#phase !== 'offline' && this.#phase !== 'discovering') this.#pump();
+    });
   }
 
   /** A retained message arrived (cheap: called for every one). */
