@@ -145,7 +145,7 @@ export class Inventory {
   }
 
   get status(): InventoryStatus {
-    this.list(); // brings the counts up to date (only the records that changed are rebuilt)
+    this.#records.update(this.#entries, entry => buildRecord(entry, this.#context));
     return {total: this.#entries.size, online: this.#records.online, states: this.#records.states, unconfirmed: this.#records.unconfirmed,
       discovery: this.#discovery.status, file: this.#file, lastSaved: this.#lastSaved, saveError: this.#saveError};
   }
@@ -169,8 +169,8 @@ export class Inventory {
 
   /** Devices online (init, ready, alert) and known only from inventory.json, kept as records change. */
   get counts(): {readonly total: number; readonly online: number; readonly unconfirmed: number} {
-    const total = this.list().length;
-    return {total, online: this.#records.online, unconfirmed: this.#records.unconfirmed};
+    this.#records.update(this.#entries, entry => buildRecord(entry, this.#context));
+    return {total: this.#entries.size, online: this.#records.online, unconfirmed: this.#records.unconfirmed};
   }
 
   get discoveryStatus(): DiscoveryStatus {

@@ -3,8 +3,9 @@ import type {DeviceRecord, DeviceState} from './types.js';
 
 /**
  * The inventory as an array of records, rebuilt incrementally: when a few of 20,000 devices changed,
- * the previous array is copied and only their records replaced (a full rebuild happens only when
- * devices come or go). The array is a new object after every change and the same object otherwise,
+ * only their records are replaced, in a copy of the array once list() has handed it out, else in place
+ * (a full rebuild happens only when devices come or go). The array list() returns is a new object after
+ * every change and the same object otherwise,
  * so consumers compare by identity. Online, unconfirmed and per-state counts are kept on the way, so
  * GET /api/inventory (asked often while a fleet loads) never walks the list.
  */
@@ -14,6 +15,8 @@ export class RecordList {
   #dirty = new Set<string>();
   #structural = true;
   #current: readonly DeviceRecord[] | null = null;
+  /** the array was returned by list(): someone may hold it, so a change copies it (else it is patched in place) */
+  #handedOut = false;
   #online = 0;
   #unconfirmed = 0;
   #states: Partial<Record<DeviceState, number>> = {};
@@ -46,12 +49,21 @@ export class RecordList {
   }
 
   list(entries: ReadonlyMap<string, DeviceEntry>, build: (entry: DeviceEntry) => DeviceRecord): readonly DeviceRecord[] {
-    if (this.#current) return this.#current;
+    this.update(entries, build);
+    this.#handedOut = true;
+    return this.#records;
+  }
+
+  /**
+   * Bring the records and counts up to date without handing the array out (GET /api/inventory asks
+   * 20 times a second while a fleet loads: copying 20,000 records each time was 4 % of the load).
+   */
+  update(entries: ReadonlyMap<string, DeviceEntry>, build: (entry: DeviceEntry) => DeviceRecord): void {
+    if (this.#current) return;
     if (this.#structural || !this.#patch(entries, build)) this.#rebuild(entries, build);
     this.#dirty.clear();
     this.#structural = false;
     this.#current = this.#records;
-    return this.#records;
   }
 
   #rebuild(entries: ReadonlyMap<string, DeviceEntry>, build: (entry: DeviceEntry) => DeviceRecord): void {
@@ -67,10 +79,11 @@ export class RecordList {
       this.#count(record, 1);
     }
     this.#records = records;
+    this.#handedOut = false;
   }
 
   #patch(entries: ReadonlyMap<string, DeviceEntry>, build: (entry: DeviceEntry) => DeviceRecord): boolean {
-    const records = this.#records.slice();
+    const records = this.#handedOut ? this.#records.slice() : this.#records;
     for (const key of this.#dirty) {
       const at = this.#position.get(key);
       const entry = entries.get(key);
@@ -81,6 +94,7 @@ export class RecordList {
       records[at] = record;
     }
     this.#records = records;
+    this.#handedOut = false;
     return true;
   }
 
