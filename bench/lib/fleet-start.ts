@@ -9,8 +9,8 @@
  *
  * How often "complete" is asked decides how truthful the time is: the list of devices lacking an
  * attribute costs homie-ota a JSON of every such record, so it cannot be asked every 50 ms while
- * thousands lack one. GET /api/inventory (cheap) is asked every 50 ms; once it says no device's
- * attributes are still arriving (discovery.loading 0), or few lack one, the list is asked every
+ * thousands lack one. GET /api/inventory (cheap) is asked every 50 ms; once it says few devices'
+ * attributes are still arriving (discovery.loading under 2 %), or few lack one, the list is asked every
  * COMPLETE_POLL_MS, and only a list with none lacking counts. homie-ota's own word is never taken:
  * `claimedEarly` says when it said "loaded" while the list still showed devices lacking attributes. Before
  * that the list is asked every SLOW_POLL_MS, in case homie-ota never says so (the time is then up to
@@ -118,28 +118,36 @@ export async function waitComplete(cli: StartedCli, count: number, options: {tim
   let answeringMs = NaN;
   let loadedSaidMs = NaN;
   let claimedEarly = 0;
+  let claimChecked = false;
   const lackingTrace: Array<[number, number]> = [];
   for (;;) {
     if (Date.now() > deadline) throw new Error(`not complete after ${timeoutMs} ms; stderr: ${cli.stderr()}`);
     if (cli.child.exitCode !== null) throw new Error(`homie-ota exited (${cli.child.exitCode}): ${cli.stderr()}`);
     const status = await getJson(`${cli.base}/api/inventory`).catch(() => null);
     if (status && Number.isNaN(answeringMs)) answeringMs = since();
-    if (status && Number.isNaN(readyMs) && status.total === count && (status.states?.ready ?? 0) === count) readyMs = since();
+    if (status && Number.isNaN(readyMs) && status.total === count && (status.states?.ready ?? 0) === count) {
+      readyMs = since();
+      // the first slow ask comes SLOW_POLL_MS after ready: a list of nearly every device right then costs homie-ota most
+      lastFilter = performance.now();
+    }
     // completedAt marks the end of the first load only (devices found meanwhile load after it): the
     // discovery is done when its phase says complete, and not while it has gone back to loading
     const done = status?.discovery?.phase === 'complete';
     if (status) discoveryMs = done ? (Number.isNaN(discoveryMs) ? since() : discoveryMs) : NaN;
     const saidLoaded = status && status.total === count && status.discovery?.loading === 0 && status.discovery.phase !== 'discovering';
-    const firstSaid = saidLoaded && Number.isNaN(loadedSaidMs);
-    if (firstSaid) loadedSaidMs = since();
+    if (saidLoaded && Number.isNaN(loadedSaidMs)) loadedSaidMs = since();
     // see the top of this file for how often the list of devices lacking an attribute is asked
-    const close = !Number.isNaN(loadedSaidMs) || !Number.isNaN(discoveryMs) || lacking < count / 50;
+    const close = !Number.isNaN(loadedSaidMs) || !Number.isNaN(discoveryMs) || lacking < count / 50 || (status?.discovery?.loading ?? count) < count / 50;
     const asking = !Number.isNaN(readyMs) && (!options.quiet || close);
     if (asking && performance.now() - lastFilter >= (close ? COMPLETE_POLL_MS : SLOW_POLL_MS)) {
       lastFilter = performance.now();
       lacking = ((await getJson(`${cli.base}/api/devices?invert=true&filter=${encodeURIComponent(FILTER)}`)) as unknown[]).length;
       lackingTrace.push([Math.round(since()), lacking]);
-      if (firstSaid) claimedEarly = lacking;
+      // the first answer after homie-ota said loaded checks its word
+      if (!Number.isNaN(loadedSaidMs) && !claimChecked) {
+        claimChecked = true;
+        claimedEarly = lacking;
+      }
       if (lacking === 0) completeMs = since();
     }
     if (!Number.isNaN(completeMs)) break;
