@@ -137,7 +137,7 @@ export async function waitComplete(cli: StartedCli, count: number, options: {tim
     const saidLoaded = status && status.total === count && status.discovery?.loading === 0 && status.discovery.phase !== 'discovering';
     if (saidLoaded && Number.isNaN(loadedSaidMs)) loadedSaidMs = since();
     // see the top of this file for how often the list of devices lacking an attribute is asked
-    const close = !Number.isNaN(loadedSaidMs) || !Number.isNaN(discoveryMs) || lacking < count / 50 || (status?.discovery?.loading ?? count) < count / 50;
+    const close = count === 0 || !Number.isNaN(loadedSaidMs) || !Number.isNaN(discoveryMs) || lacking < count / 50 || (status?.discovery?.loading ?? count) < count / 50;
     const asking = !Number.isNaN(readyMs) && (!options.quiet || close);
     if (asking && performance.now() - lastFilter >= (close ? COMPLETE_POLL_MS : SLOW_POLL_MS)) {
       lastFilter = performance.now();
