@@ -16,7 +16,7 @@ import {RecordList} from './record-list.js';
 import type {TopicStore} from './topic-store.js';
 import {SaveScheduler} from './save-scheduler.js';
 import {deviceKey, isDiscoveryPath, isKeptPath, orderPrefixes, parseTopic, type TopicTarget} from './topics.js';
-import type {DeviceDetail, DeviceRecord, DeviceState, ForgetResult, InventoryStatus, Lookup} from './types.js';
+import type {DeviceDetail, DeviceRecord, ForgetResult, InventoryStatus, Lookup} from './types.js';
 import {ChangeNotifier} from './change-notifier.js';
 
 export type {FirmwareListing, InventoryDeps, InventoryMqtt, InventorySettings} from './deps.js';
