@@ -151,11 +151,11 @@ export function jobsRoutes(deps: JobsApiDeps): RouteDescriptor[] {
     {method: 'POST', path: '/api/jobs', handler: writing(ctx => postJobs(deps, ctx))},
     {method: 'DELETE', path: '/api/jobs/:id', handler: writing(({res, params}) => {
       const outcome = ota.cancel(params.id!);
-      sendJson(res, outcome.ok ? 200 : ota.get(params.id!) ? 409 : 404, outcome.ok ? {cancelled: params.id} : {error: outcome.message});
+      sendJson(res, outcome.ok ? 200 : ota.get(params.id!) ? 409 : 404, outcome.ok ? {cancelled: params.id, message: outcome.message} : {error: outcome.message});
     })},
     {method: 'POST', path: '/api/jobs/:id/retry', handler: writing(({res, params}) => {
       const outcome = ota.retry(params.id!);
-      sendJson(res, outcome.ok ? 201 : ota.get(params.id!) ? 409 : 404, outcome.ok ? jobJson(outcome.job!) : {error: outcome.message});
+      sendJson(res, outcome.ok ? 201 : ota.get(params.id!) ? 409 : 404, outcome.ok ? {...jobJson(outcome.job!), message: outcome.message} : {error: outcome.message});
     })},
     {method: 'POST', path: '/api/rollouts/:id/:action', handler: writing(({res, params}) => {
       const action = params.action;
@@ -236,7 +236,7 @@ function createFromFields(
     const result = ota.create({
       deviceKeys: resolved.keys,
       firmware,
-      ...(resolved.keys.length > 1 && fields.rollout !== false ? {rollout: {scope: `${resolved.keys.length} chosen devices`, canary, maxFailures}} : {}),
+      ...(resolved.keys.length > 1 && fields.rollout !== false ? {rollout: {scope: typeof fields.scope === 'string' && fields.scope ? fields.scope.slice(0, 200) : `${resolved.keys.length} chosen devices`, canary, maxFailures}} : {}),
     });
     return {...result, refused: [...result.refused, ...resolved.problems.map(p => ({deviceKey: '', reason: p}))]};
   }
