@@ -36,6 +36,16 @@ export interface DeviceFocus {
   readonly history: readonly HistoryEntry[];
 }
 
+/** A dashboard attached to a homie-ota running elsewhere (another process or host) over its HTTP API. */
+export interface AttachedTo {
+  /** the service's base URL, e.g. http://127.0.0.1:9080 */
+  readonly url: string;
+  /** live: the stream flows; reconnecting: the link broke and is being retried (the rest is the last state seen) */
+  readonly state: 'live' | 'reconnecting';
+  /** why the last attempt failed, while reconnecting */
+  readonly error?: string;
+}
+
 /** Everything the dashboard draws, as plain immutable data. */
 export interface DashboardSnapshot {
   /** rises with every rebuild */
@@ -59,6 +69,8 @@ export interface DashboardSnapshot {
   readonly policies: PoliciesSlice;
   /** the device asked for with `focusDevice`, null when none is */
   readonly focus: DeviceFocus | null;
+  /** set when this dashboard shows a homie-ota in another process (attach); absent for the engine in this process */
+  readonly attached?: AttachedTo;
 }
 
 /**

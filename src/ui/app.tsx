@@ -68,7 +68,8 @@ export function App({initialView = 'devices', onQuit}: {readonly initialView?: V
         // the newest state, not the last frame's: a job queued a moment ago counts
         store.flush();
         const {open, waiting} = store.getSnapshot().jobs.totals;
-        if (open === 0) quitNow();
+        // attached to a service: quitting detaches, its updates go on
+        if (open === 0 || store.getSnapshot().attached) quitNow();
         else {
           const moving = open - waiting;
           setAskQuit(`${open} update${open === 1 ? ' is' : 's are'} open${moving ? ` (${moving} in progress)` : ''}. Quit homie-ota?`);

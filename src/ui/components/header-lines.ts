@@ -18,6 +18,22 @@ const lineWidth = (segments: readonly Segment[]) => segments.reduce((sum, s) => 
  * wider than the terminal gets lines of its own.
  */
 export function headerLines(snapshot: DashboardSnapshot, width: number): Segment[][] {
+  const lines = statusLines(snapshot, width);
+  return snapshot.attached ? [attachedLine(snapshot.attached, width), ...lines] : lines;
+}
+
+/** Attached to a homie-ota elsewhere: where, and whether the link is live; quitting leaves the service running. */
+function attachedLine(attached: NonNullable<DashboardSnapshot['attached']>, width: number): Segment[] {
+  const url = printable(attached.url);
+  if (attached.state === 'reconnecting') {
+    const text = `◌ reconnecting to ${url}${attached.error ? `: ${printable(attached.error)}` : ''}`;
+    return [{text: cut(text, width), tone: 'warn', bold: true}];
+  }
+  const rich = `⇄ attached to ${url} · q detaches, the service keeps running`;
+  return [{text: cellWidth(rich) <= width ? rich : cut(`⇄ attached to ${url}`, width), tone: 'accent'}];
+}
+
+function statusLines(snapshot: DashboardSnapshot, width: number): Segment[][] {
   const {mqtt} = snapshot;
   const look = mqttGlyph[mqtt.state];
   const connected = mqtt.state === 'connected';
