@@ -4,6 +4,7 @@ export interface SubCommand {
 }
 
 export const SUBCOMMANDS: Record<string, () => Promise<SubCommand>> = {
+  attach: () => import('./commands/attach.js'),
   inspect: () => import('./commands/inspect.js'),
   simulate: () => import('./commands/simulate.js'),
 };

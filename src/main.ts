@@ -3,8 +3,8 @@ import {parseCommandLine} from './args.js';
 import {MAIN_FLAGS, MAIN_HELP} from './cli.js';
 import type {CliOverrides} from './config/load.js';
 import type {Config} from './config/schema.js';
-import {createEngine, type Engine} from './engine/engine.js';
-import {InstanceLock} from './engine/instance-lock.js';
+import type {Engine} from './engine/engine.js';
+import {InstanceLock, runningHolder, type LockEndpoints} from './engine/instance-lock.js';
 import {StartupError} from './engine/util/startup-error.js';
 import {printable} from './engine/util/text.js';
 import {runHeadless} from './headless/headless.js';
@@ -58,11 +58,20 @@ async function run(flags: CliOverrides, demoCount: string | undefined): Promise<
 
   // one owner per firmware folder; --readonly writes nothing there and takes no lock
   const lockNotes: string[] = [];
-  const lock = config.readonly ? null : lockFolder(config, lockNotes);
-  if (lock === undefined) return;
-  if (lock) shutdown.add('folder lock', () => lock.release());
+  const taken = config.readonly ? {lock: null} : lockFolder(config, lockNotes, headless);
+  if (!taken) return;
+  if ('attach' in taken) return attachInstead(taken.attach, config);
+  const folderLock = taken.lock;
+  if (folderLock) shutdown.add('folder lock', () => folderLock.release());
+  // loaded here, not at the top: a dashboard that attaches to a running instance never loads the engine
+  const {createEngine} = await import('./engine/engine.js');
   const running = createEngine(config);
   engine = running;
+  // the attached dashboards' stream and routes (their store is built only while one is attached)
+  const {attachRoutes} = await import('./remote/stream-routes.js');
+  const attach = attachRoutes(running, {version: VERSION});
+  running.http.register(attach.routes);
+  shutdown.add('attached dashboards', () => attach.hub.close());
   for (const note of lockNotes) running.log.warn(note);
   for (const warning of warnings) running.log.warn(warning);
   shutdown.add('engine', () => running.stop());
@@ -76,10 +85,10 @@ async function run(flags: CliOverrides, demoCount: string | undefined): Promise<
     fail(error instanceof StartupError ? error.message : `could not start: ${(error as Error).message}`);
     process.exitCode = error instanceof StartupError ? error.exitCode : 1;
     await running.stop();
-    lock?.release();
+    folderLock?.release();
     return;
   }
-  lock?.update(running.localEndpoints);
+  folderLock?.update(running.localEndpoints);
   if (demo) await startDemo(demo, running, shutdown);
   if (dashboardModules) await showDashboard(running, dashboardModules, shutdown);
   else serveHeadless(running);
@@ -115,15 +124,27 @@ function settle(flags: CliOverrides): {config: Config; warnings: readonly string
   return prepared;
 }
 
-/** The folder's lock, or undefined (exit 2, said on stderr) when another homie-ota holds it. */
-function lockFolder(config: Config, notes: string[]): InstanceLock | undefined {
+/**
+ * The folder's lock; or, for a dashboard, the address of the homie-ota running on it (attach to it);
+ * or undefined (exit 2, said on stderr) when another homie-ota holds it.
+ */
+function lockFolder(config: Config, notes: string[], headless: boolean): {lock: InstanceLock} | {attach: LockEndpoints} | undefined {
   try {
-    return InstanceLock.acquire(config.firmwareRoot, {version: VERSION}, text => notes.push(text));
+    return {lock: InstanceLock.acquire(config.firmwareRoot, {version: VERSION}, text => notes.push(text))};
   } catch (error) {
+    const holder = headless ? null : runningHolder(config.firmwareRoot);
+    if (holder) return {attach: holder.endpoints};
     fail(error instanceof StartupError ? error.message : `cannot lock the firmware folder: ${(error as Error).message}`);
     process.exitCode = 2;
     return undefined;
   }
+}
+
+/** Another homie-ota runs on this folder: show its dashboard (the login from $HOMIE_OTA_PASSWORD or the ini). */
+async function attachInstead(endpoints: LockEndpoints, config: Config): Promise<void> {
+  const {loginFor, runAttached} = await import('./remote/attach.js');
+  process.stderr.write(`homie-ota: another homie-ota runs on ${printable(config.firmwareRoot)}; attaching to it at ${printable(endpoints.http.url)}\n`);
+  process.exitCode = await runAttached(loginFor(endpoints.http.url, {ini: {user: config.http.user, password: config.http.password}}));
 }
 
 async function startDemo(demo: Demo, engine: Engine, shutdown: Shutdown): Promise<void> {

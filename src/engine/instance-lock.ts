@@ -148,6 +148,18 @@ export function describeHolder(info: LockInfo): string {
   return parts.join(', ');
 }
 
+/** The live homie-ota on this machine that holds the folder's lock and says how to reach it; null when there is none. */
+export function runningHolder(root: string): (LockInfo & {readonly endpoints: LockEndpoints}) | null {
+  let seen: Seen;
+  try {
+    seen = look(path.join(root, LOCK_FILE));
+  } catch {
+    return null;
+  }
+  if (seen.kind !== 'lock' || !seen.info.endpoints || holderAlive(seen.info) !== true) return null;
+  return seen.info as LockInfo & {readonly endpoints: LockEndpoints};
+}
+
 export interface LockOptions {
   readonly version: string;
   readonly pid?: number;
