@@ -26,6 +26,17 @@ export function checkUrl(text: string): {url: string} | {error: string} {
   return {url: `${url.protocol}//${url.host}`};
 }
 
+async function loadDashboard() {
+  // Ink prints only a final frame under CI, and React's development build renders several times slower
+  delete process.env.CI;
+  delete process.env.CONTINUOUS_INTEGRATION;
+  process.env.NODE_ENV ??= 'production';
+  // before Ink loads, so its text caches stay bounded
+  const {boundInkCaches} = await import('../ui/bound-ink-caches.js');
+  boundInkCaches();
+  return import('../ui/run-ui.js');
+}
+
 function say(text: string): void {
   process.stderr.write(`homie-ota: ${printable(text)}\n`);
 }
@@ -36,6 +47,9 @@ function say(text: string): void {
  * service cannot be reached or refuses the login (said on stderr, what to do included).
  */
 export async function runAttached(target: Target): Promise<number> {
+  // the dashboard's modules load while the service sends its state (on a Pi, Ink takes a while)
+  const dashboard = loadDashboard();
+  dashboard.catch(() => {});
   const {connectRemote} = await import('./remote-source.js');
   let source: Awaited<ReturnType<typeof connectRemote>>;
   try {
@@ -44,13 +58,7 @@ export async function runAttached(target: Target): Promise<number> {
     say(error instanceof RemoteError ? error.message : `cannot attach to ${target.url}: ${(error as Error).message}`);
     return 2;
   }
-  // Ink prints only a final frame under CI, and React's development build renders several times slower
-  delete process.env.CI;
-  delete process.env.CONTINUOUS_INTEGRATION;
-  process.env.NODE_ENV ??= 'production';
-  const {boundInkCaches} = await import('../ui/bound-ink-caches.js');
-  boundInkCaches();
-  const {runUi} = await import('../ui/run-ui.js');
+  const {runUi} = await dashboard;
   const held: string[] = [];
   const sink: ConsoleSink = {debug: () => {}, info: () => {}, warn: text => held.push(text), error: text => held.push(text)};
   const ui = runUi({store: source.store, actions: source.actions, console: sink});
