@@ -30,7 +30,9 @@ export const MAIN_HELP = `
   OTA firmware server and live inventory for Homie MQTT devices (ESP8266/ESP32).
 
   Usage
-    $ homie-ota [options]              the dashboard (keys: ? for help, q to quit)
+    $ homie-ota [options]              the dashboard (keys: ? for help, q to quit); where a homie-ota
+                                       already runs on the firmware folder, its dashboard (attached)
+    $ homie-ota attach [URL]           the dashboard of a homie-ota running elsewhere (see homie-ota attach --help)
     $ homie-ota inspect FILE…          show what homie-ota detects in firmware binaries
     $ homie-ota simulate [options]     run simulated Homie devices (see homie-ota simulate --help)
 

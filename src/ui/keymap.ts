@@ -50,7 +50,7 @@ export const BINDINGS: readonly Binding[] = [
   {command: 'view.next', scope: 'global', keys: [special('tab')], help: 'next view'},
   {command: 'view.prev', scope: 'global', keys: [special('shiftTab')], help: 'previous view'},
   {command: 'app.help', scope: 'global', keys: [k('?')], help: 'show or hide this help', hint: 'help'},
-  {command: 'app.quit', scope: 'global', keys: [k('q'), {input: 'c', ctrl: true}], help: 'quit (q asks first while updates are open; Ctrl+C quits at once)', hint: 'quit'},
+  {command: 'app.quit', scope: 'global', keys: [k('q'), {input: 'c', ctrl: true}], help: 'quit (q asks first while updates are open; Ctrl+C quits at once); attached to a service, q detaches and the service keeps running', hint: 'quit'},
 
   {command: 'nav.up', scope: 'list', keys: [special('up'), k('k')], help: 'move up'},
   {command: 'nav.down', scope: 'list', keys: [special('down'), k('j')], help: 'move down', hint: 'move'},

@@ -97,6 +97,34 @@ describe('dashboards attached over HTTP', () => {
     await waitFor(() => !hub.active, 'the store dropped after the last dashboard left');
   });
 
+  it('every other action goes through the HTTP API: a rollout paused, resumed, cancelled and dismissed, a description, a refused delete, a forget', async () => {
+    const {engine, url} = await served();
+    const a = await attached(url);
+    const created = await a.actions.createUpdate({deviceKeys: ['homie/one', 'homie/two'], firmware: target, rollout: {scope: 'the two relays', canary: true, maxFailures: 1}});
+    const rollout = engine.ota.rollouts()[0]!;
+    expect(rollout.scope).toBe('the two relays');
+    expect(created.jobs).toHaveLength(2);
+    const paused = await a.actions.setRolloutState(rollout.id, 'paused');
+    expect(paused.ok).toBe(true);
+    await waitFor(() => a.store.getSnapshot().jobs.rollouts[0]?.rollout.state === 'paused', 'the rollout paused in the dashboard');
+    expect((await a.actions.setRolloutState(rollout.id, 'running')).ok).toBe(true);
+    const cancelled = await a.actions.setRolloutState(rollout.id, 'cancelled');
+    expect(cancelled.ok).toBe(true);
+    await waitFor(() => engine.ota.rollout(rollout.id)?.endedAt, 'the rollout ended', 20_000);
+    const dismissed = await a.actions.dismissRollout(rollout.id);
+    expect(dismissed.ok, dismissed.message).toBe(true);
+    await waitFor(() => a.store.getSnapshot().jobs.rollouts.length === 0, 'the rollout off the list');
+
+    const described = await a.actions.setFirmwareDescription('relay', '1.1.0', 'kitchen relays');
+    expect(described.ok, described.message).toBe(true);
+    await waitFor(() => a.store.getSnapshot().firmware.rows.find(r => r.record.version === '1.1.0')?.record.description === 'kitchen relays', 'the description in the dashboard');
+    expect(await a.actions.deleteFirmware('relay', '9.9.9')).toEqual({ok: false, message: expect.stringMatching(/^not deleted: .*9\.9\.9/)});
+
+    const forgot = await a.actions.forgetDevice('homie/two');
+    expect(forgot.ok, forgot.message).toBe(true);
+    await waitFor(() => a.store.getSnapshot().log.some(e => e.message.startsWith('forgetting homie/two')), 'the notice that it is being forgotten');
+  });
+
   it('coalesces: a thousand log lines in a second arrive as at most about ten patches a second', async () => {
     const {engine, url} = await served();
     const counting = countEvents(url, 1500);
