@@ -9,7 +9,7 @@ import {checkUrl, loginFor, PASSWORD_ENV, runAttached, USER_ENV} from '../remote
  * host), through its HTTP API. Without a URL, the instance that owns this machine's firmware folder.
  */
 const FLAGS: readonly CommandFlag[] = [
-  {name: 'user', type: 'string', arg: 'NAME', help: `the HTTP_USER to log in as (else $${USER_ENV}, else the ini's HTTP_USER); the password comes from $${PASSWORD_ENV}, else the ini's HTTP_PASSWORD`},
+  {name: 'user', type: 'string', arg: 'NAME', help: `the HTTP_USER to log in as (else $${USER_ENV}, else the ini's HTTP_USER);\nthe password comes from $${PASSWORD_ENV}, else the ini's HTTP_PASSWORD`},
   {name: 'config', type: 'string', arg: 'FILE', help: 'INI file to read the login and firmware folder from (else $INIFILE, else ./homie-ota.ini)'},
   {name: 'help', type: 'boolean', short: 'h', help: 'show this help'},
 ];
@@ -24,7 +24,7 @@ export const USAGE = `Usage: homie-ota attach [URL] [--user NAME]
   Exit status: 0 after detaching, 2 when the service cannot be reached or refuses the login.
 
   Options
-${optionRows(FLAGS, 12)}`;
+${optionRows(FLAGS, 15)}`;
 
 function fail(text: string): number {
   process.stderr.write(`homie-ota attach: ${printable(text)}\n`);

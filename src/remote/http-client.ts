@@ -26,8 +26,12 @@ const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/;
 /** A transport failure in words: what happened and what to do. */
 export function explain(error: NodeJS.ErrnoException, url: string): RemoteError {
   const code = error.code ?? '';
+  if (/wrong version number|packet length too long/i.test(error.message)) {
+    return new RemoteError(`TLS problem with ${url}: the service does not answer TLS there; if it serves plain HTTP, attach to http://…`, 'tls');
+  }
   if (TLS_CODES.test(code) || /certificate|ssl|tls/i.test(error.message)) {
-    return new RemoteError(`TLS problem with ${url}: ${error.message}; check the URL's scheme and the service's certificate (NODE_EXTRA_CA_CERTS for a private CA)`, 'tls');
+    const reason = code && code !== 'EPROTO' ? code : error.message.replace(/^.*?error:[0-9A-F]+:[^:]*:[^:]*:([^:]*).*$/s, '$1');
+    return new RemoteError(`TLS problem with ${url} (${reason}): check the URL and the service's certificate (HTTP_TLS_CERT); for a self-signed or private one, point NODE_EXTRA_CA_CERTS at it`, 'tls');
   }
   if (code === 'ECONNREFUSED') return new RemoteError(`nothing answers at ${url} (connection refused); is homie-ota running there, on that port?`, 'unreachable');
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new RemoteError(`cannot resolve the host of ${url} (${code})`, 'unreachable');
