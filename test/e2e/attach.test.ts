@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {startFleet, type Fleet} from '../../src/sim/index.js';
@@ -45,7 +46,11 @@ describe('homie-ota where a service already runs (the built CLI in a pseudo-term
     await waitFor(async () => (await proc!.api('/api/devices/aa-relay')).body.otaEnabled === true, 'the devices ready in the service', 20_000);
 
     const url = `http://127.0.0.1:${service.httpPort}`;
-    const app = spawnCli(['--firmware-dir', firmwares], {cwd: dir});
+    // every module the attached process loads is written down: it must not load the engine, MQTT or a broker
+    const loaded = path.join(dir, 'loaded.txt');
+    const hook = path.join(dir, 'record-modules.mjs');
+    fs.writeFileSync(hook, `import {register} from 'node:module';\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(`import fs from 'node:fs'; export async function resolve(s, c, next) { const r = await next(s, c); fs.appendFileSync(${JSON.stringify(loaded)}, r.url + '\\n'); return r; }`)}));\n`);
+    const app = spawnCli(['--firmware-dir', firmwares], {cwd: dir, env: {NODE_OPTIONS: `--import=${hook}`}});
     context.app = app;
     await app.waitForText(`attached to ${url}`, 15_000);
     await app.waitForText('Devices 3/3');
@@ -80,6 +85,9 @@ describe('homie-ota where a service already runs (the built CLI in a pseudo-term
     expect(await app.exitCode).toBe(0);
     expect(app.output()).toContain(`detached from ${url}; homie-ota keeps running there`);
     context.app = null;
+    const modules = fs.readFileSync(loaded, 'utf8').split('\n');
+    expect(modules.some(m => m.endsWith('/dist/ui/run-ui.js')), 'the record holds the dashboard').toBe(true);
+    expect(modules.filter(m => /\/dist\/engine\/(engine|mqtt\/|inventory\/inventory|ota\/ota-service)|\/node_modules\/(mqtt|aedes)\//.test(m))).toEqual([]);
     expect(proc.running()).toBe(true);
     expect((await proc.api('/healthz')).status).toBe(200);
   }, 120_000);
