@@ -1,3 +1,5 @@
+import {pipeline} from 'node:stream';
+import zlib from 'node:zlib';
 import type {AttachedTo, DashboardSnapshot, DeviceFocus} from '../store/dashboard-store.js';
 import {createFedStore, type FedStore} from '../store/fed-store.js';
 import type {DashboardSource} from '../store/engine-source.js';
@@ -16,7 +18,11 @@ export interface RemoteSourceOptions {
   readonly silenceMs?: number;
   /** how often the focused device's detail is asked for */
   readonly focusPollMs?: number;
+  /** ask for the stream gzipped (default: unless the service is on this machine) */
+  readonly compress?: boolean;
 }
+
+const LOOPBACK = /^(localhost|127(\.\d+){3}|\[::1\])$/i;
 
 export interface RemoteSource extends DashboardSource {
   readonly store: FedStore;
@@ -49,7 +55,7 @@ class StreamLink {
   readonly #options: Required<RemoteSourceOptions>;
 
   constructor(readonly target: Target, options: RemoteSourceOptions) {
-    this.#options = {intervalMs: 100, backoffMs: 250, maxBackoffMs: 5000, silenceMs: 45_000, focusPollMs: 1000, ...options};
+    this.#options = {intervalMs: 100, backoffMs: 250, maxBackoffMs: 5000, silenceMs: 45_000, focusPollMs: 1000, compress: !LOOPBACK.test(new URL(target.url).hostname), ...options};
     this.#attached = {url: target.url, state: 'live'};
   }
 
@@ -68,7 +74,7 @@ class StreamLink {
           reject(error);
         } else this.#broken(error.message);
       };
-      open(this.target, 'GET', '/api/stream', {Accept: 'text/event-stream'}).then(res => {
+      open(this.target, 'GET', '/api/stream', {Accept: 'text/event-stream', ...(this.#options.compress ? {'Accept-Encoding': 'gzip'} : {})}).then(res => {
         if (res.statusCode === 401) throw loginRefused(this.target);
         if (res.statusCode !== 200 || !/text\/event-stream/.test(String(res.headers['content-type']))) {
           res.resume();
@@ -89,7 +95,8 @@ class StreamLink {
             resolve(state);
           }
         };
-        readEvents(res, onEvent, alive).then(
+        const body = res.headers['content-encoding'] === 'gzip' ? pipeline(res, zlib.createGunzip(), () => {}) : res;
+        readEvents(body, onEvent, alive).then(
           () => fail(new Error('the service closed the stream')),
           (error: Error) => fail(error),
         ).finally(() => silence && clearTimeout(silence));

@@ -1,4 +1,4 @@
-import type {IncomingMessage} from 'node:http';
+import type {Readable} from 'node:stream';
 
 export interface SseEvent {
   readonly event: string;
@@ -9,7 +9,7 @@ export interface SseEvent {
  * Server-Sent Events from a response: `event:` and `data:` lines up to a blank line make one event;
  * comment lines (`: keepalive`) only count as a sign of life. Resolves when the stream ends.
  */
-export async function readEvents(res: IncomingMessage, onEvent: (event: SseEvent) => void, onAlive: () => void): Promise<void> {
+export async function readEvents(res: Readable, onEvent: (event: SseEvent) => void, onAlive: () => void): Promise<void> {
   // the pieces of the line not finished yet: a snapshot of megabytes arrives in many chunks, each
   // looked at once and joined once (appending to one string and searching it would copy it every time)
   let pieces: string[] = [];

@@ -1,7 +1,8 @@
-import type {ServerResponse} from 'node:http';
+import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {CoalescingStore} from '../store/create-store.js';
 import type {DashboardSnapshot} from '../store/dashboard-store.js';
 import {diff} from './stream-codec.js';
+import {openOutput, type StreamOutput} from './stream-output.js';
 import {STREAM_EVENTS, streamState, type SnapshotEvent, type StreamState} from './stream-state.js';
 
 /** A snapshot store the hub opens for its first client and disposes of after its last. */
@@ -17,11 +18,13 @@ export interface StreamHubOptions {
 }
 
 interface Client {
-  readonly res: ServerResponse;
+  readonly out: StreamOutput;
   /** what this client holds: patches are computed from it */
   sent: StreamState | null;
   /** its socket is backed up: send the newest state when it drains */
   behind: boolean;
+  /** while behind: looks again now and then, should no drain event come */
+  recheck: NodeJS.Timeout | null;
   written: number;
 }
 
@@ -46,7 +49,7 @@ export class StreamHub {
 
   /** Clients attached now, with the bytes waiting on each one's socket and written to it so far. */
   get clients(): Array<{buffered: number; written: number; behind: boolean}> {
-    return [...this.#clients].map(c => ({buffered: c.res.writableLength, written: c.written, behind: c.behind}));
+    return [...this.#clients].map(c => ({buffered: c.out.buffered, written: c.written, behind: c.behind}));
   }
 
   /** Whether a snapshot store is held (someone is attached). */
@@ -55,25 +58,21 @@ export class StreamHub {
   }
 
   /** Serve one client until it goes away. */
-  async attach(res: ServerResponse): Promise<void> {
-    res.writeHead(200, {'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no'});
-    res.socket?.setNoDelay(true);
-    const client: Client = {res, sent: null, behind: false, written: 0};
+  async attach(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const client: Client = {out: openOutput(req, res), sent: null, behind: false, recheck: null, written: 0};
     this.#clients.add(client);
     res.on('close', () => this.#leave(client));
-    res.on('drain', () => {
-      if (!client.behind) return;
-      client.behind = false;
-      this.#push(client);
-    });
+    client.out.onDrain(() => this.#resume(client));
     const store = await this.#ensureStore();
     if (this.#clients.has(client)) this.#push(client, store);
   }
 
   /** End every stream (the service stops). */
   close(): void {
-    for (const client of [...this.#clients]) client.res.end();
-    this.#clients.clear();
+    for (const client of [...this.#clients]) {
+      client.out.end();
+      this.#leave(client);
+    }
     this.#release();
   }
 
@@ -92,6 +91,7 @@ export class StreamHub {
   }
 
   #leave(client: Client): void {
+    if (client.recheck) clearInterval(client.recheck);
     if (!this.#clients.delete(client)) return;
     if (this.#clients.size === 0) this.#release();
   }
@@ -115,11 +115,22 @@ export class StreamHub {
     for (const client of this.#clients) if (!client.behind) this.#write(client, ': keepalive\n\n');
   }
 
+  /** A backed-up client's buffers emptied: it gets the newest state. */
+  #resume(client: Client): void {
+    if (!client.behind || client.out.buffered > this.#options.maxBuffered) return;
+    client.behind = false;
+    if (client.recheck) clearInterval(client.recheck);
+    client.recheck = null;
+    this.#push(client);
+  }
+
   /** Send the client what changed since what it holds, unless its socket is backed up. */
   #push(client: Client, store = this.#store): void {
-    if (!store || client.res.writableEnded) return;
-    if (client.res.writableLength > this.#options.maxBuffered) {
+    if (!store || client.out.ended || client.behind) return;
+    if (client.out.buffered > this.#options.maxBuffered) {
       client.behind = true;
+      client.recheck = setInterval(() => this.#resume(client), 250);
+      client.recheck.unref();
       return;
     }
     const state = streamState(store.getSnapshot());
@@ -135,6 +146,6 @@ export class StreamHub {
 
   #write(client: Client, text: string): void {
     client.written += Buffer.byteLength(text);
-    client.res.write(text);
+    client.out.write(text);
   }
 }

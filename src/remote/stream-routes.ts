@@ -31,7 +31,7 @@ export function attachRoutes(engine: Engine, options: Omit<StreamHubOptions, 've
     return createEngineSource(engine).store;
   }, options);
   const routes: RouteDescriptor[] = [
-    {method: 'GET', path: '/api/stream', handler: ({res}) => hub.attach(res)},
+    {method: 'GET', path: '/api/stream', handler: ({req, res}) => hub.attach(req, res)},
     {method: 'GET', path: '/api/focus/:key', slashParams: true, handler: ({res, params}) => sendJson(res, 200, deviceFocus(engine, params.key!))},
     {method: 'POST', path: '/api/notices', handler: async ({req, res}) => {
       let body: {area?: unknown; level?: unknown; text?: unknown};

@@ -1,5 +1,7 @@
+import crypto from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
+import zlib from 'node:zlib';
 import {afterEach, describe, expect, it} from 'vitest';
 import {connectRemote, type RemoteSource} from '../../src/remote/remote-source.js';
 import {attachRoutes} from '../../src/remote/stream-routes.js';
@@ -61,7 +63,9 @@ describe('dashboards attached over HTTP', () => {
     const {engine, hub, url} = await served();
     expect(hub.active, 'nothing is built before someone attaches').toBe(false);
     const a = await attached(url);
-    const b = await attached(url);
+    // the other one as from another host: the stream gzipped
+    const b = await connectRemote({url}, {intervalMs: 20, compress: true});
+    sources.push(b);
     expect(hub.clients).toHaveLength(2);
     expect(a.store.getSnapshot().devices.total).toBe(2);
     expect(a.store.getSnapshot().attached).toEqual({url, state: 'live'});
@@ -140,22 +144,27 @@ describe('dashboards attached over HTTP', () => {
     expect(counts.patches).toBeLessThanOrEqual(16);
   });
 
-  it('a client that does not read holds the service to a bounded buffer, then resumes at the newest state', async () => {
+  it.each(['plain', 'gzip'] as const)('a client that does not read holds the service to a bounded buffer, then resumes at the newest state (%s)', async encoding => {
     const maxBuffered = 64 * 1024;
+    const gzip = encoding === 'gzip';
     const {engine, hub, url} = await served(maxBuffered);
-    const fast = await attached(url);
-    const port = engine.http.boundPort;
-    const slow = net.connect(port, '127.0.0.1');
-    sockets.push(slow);
-    slow.write(`GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`);
-    slow.pause();
+    const fast = await connectRemote({url}, {intervalMs: 20, compress: gzip});
+    sources.push(fast);
+    const slow = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.get(`${url}/api/stream`, {headers: {Accept: 'text/event-stream', ...(gzip ? {'Accept-Encoding': 'gzip'} : {})}}, res => {
+        res.pause();
+        resolve(res);
+      });
+      req.on('error', reject);
+    });
+    sockets.push(slow.socket);
+    expect(slow.headers['content-encoding']).toBe(gzip ? 'gzip' : undefined);
     await waitFor(() => hub.clients.length === 2 && hub.clients.every(c => c.written > 0), 'both clients served');
 
-    // about 24 MB of log text, far more than the kernel's socket buffers hold
-    const text = 'x'.repeat(4000);
+    // about 18 MB of log text that does not compress much, far more than the kernel's socket buffers hold
     let largestBuffered = 0;
     for (let round = 0; round < 60; round++) {
-      for (let i = 0; i < 100; i++) engine.notice('test', 'info', `${round}.${i} ${text}`);
+      for (let i = 0; i < 100; i++) engine.notice('test', 'info', `${round}.${i} ${crypto.randomBytes(2300).toString('base64')}`);
       await sleep(30);
       largestBuffered = Math.max(largestBuffered, ...hub.clients.map(c => c.buffered));
     }
@@ -172,9 +181,10 @@ describe('dashboards attached over HTTP', () => {
 
     // reading again, it gets one patch from what it holds to the newest state
     let received = '';
-    slow.setEncoding('utf8');
-    slow.on('data', (chunk: string) => (received += chunk));
+    const body = gzip ? slow.pipe(zlib.createGunzip()) : slow;
+    body.setEncoding('utf8');
+    body.on('data', (chunk: string) => (received += chunk));
     slow.resume();
-    await waitFor(() => received.includes(`${99} ${text.slice(0, 10)}`) && received.includes(`"seq":${last}`), 'the newest line reaching the slow client', 10_000);
+    await waitFor(() => received.includes(`"seq":${last},`), 'the newest line reaching the slow client', 10_000);
   });
 });
