@@ -17,6 +17,7 @@ import {CLI} from './lib/processes.js';
 import {procStatusMb} from './lib/fleet-start.js';
 import {percentile} from './lib/stats.js';
 import {spawnSync} from 'node:child_process';
+import zlib from 'node:zlib';
 import {createEngine} from '../src/engine/engine.js';
 import {connectRemote} from '../src/remote/remote-source.js';
 import {attachRoutes} from '../src/remote/stream-routes.js';
@@ -118,7 +119,7 @@ export async function run(): Promise<BenchResult> {
         [`spawn → every one of ${count.toLocaleString('en')} devices on screen (ms, ${RUNS} runs)`, percentile(times, 50).toFixed(0), Math.max(...times).toFixed(0), '≤ 1500'],
         ['floor: a fresh node loading the dashboard\'s modules only (ms)', percentile(floor, 50).toFixed(0), Math.max(...floor).toFixed(0), ''],
         [`the attach alone: request → store with every device, in-process (ms)`, percentile(connects, 50).toFixed(0), Math.max(...connects).toFixed(0), ''],
-        ['the first snapshot event (KiB)', (snapshot.length / 1024).toFixed(0), '', ''],
+        ['the first snapshot event (KiB; gzipped, as to another host)', `${(snapshot.length / 1024).toFixed(0)}; ${(zlib.gzipSync(snapshot).length / 1024).toFixed(0)}`, '', ''],
         ['attached process RSS then (MB)', percentile(runs.map(r => r.rssMb), 50).toFixed(0), Math.max(...runs.map(r => r.rssMb)).toFixed(0), ''],
       ],
       note: `The service is an engine in the bench process on a stock mosquitto; the attached dashboard is the built CLI in a pseudo-terminal (100×30). Load average at the end: ${(await import('node:os')).loadavg()[0]!.toFixed(1)}.`,
