@@ -60,6 +60,8 @@ function diffKeyed(previous: readonly unknown[], next: readonly unknown[], by: I
       upsertIds.push(id);
     }
   }
+  // an identity used twice cannot name one element: such a list travels whole
+  if (before.size !== previous.length || present.size !== next.length) return {$set: next};
   const remove = [...before.keys()].filter(id => !present.has(id));
   const inferred = inferredOrder([...before.keys()], upsertIds, new Set(remove));
   const sameOrder = inferred.length === nextIds.length && inferred.every((id, i) => id === nextIds[i]);

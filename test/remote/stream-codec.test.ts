@@ -46,6 +46,13 @@ describe('the attach stream encoding', () => {
     expect(next.devices.devices[1]).toBe(held.devices.devices[0]);
   });
 
+  it('sends a list whose identities repeat whole, losing no element', () => {
+    const before = {rows: [{id: 'a', v: 1}, {id: 'b', v: 1}]};
+    const after = {rows: [{id: 'a', v: 1}, {id: 'a', v: 2}, {id: 'b', v: 1}]};
+    expect(apply(wire(before), wire(diff(before, after)!))).toEqual(after);
+    expect(apply(wire(after), wire(diff(after, before)!))).toEqual(before);
+  });
+
   it('follows a long random walk of keyed rows without a row kept twice or lost', () => {
     let seed = 7;
     const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
