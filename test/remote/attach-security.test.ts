@@ -34,3 +34,30 @@ describe('attaching to a service on HTTPS', () => {
     context.app = null;
   }, 40_000);
 });
+
+describe('the attach routes behind basic auth', () => {
+  const world = engineFixture();
+
+  it('ask for the login like the other management routes: stream, focus and notices', async () => {
+    const {engine} = await world.start({ini: ['[global]', 'HTTP_USER = admin', 'HTTP_PASSWORD = pw']});
+    engine.http.register(attachRoutes(engine, {version: 'test'}).routes);
+    const base = `http://127.0.0.1:${engine.http.boundPort}`;
+    const login = {Authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`};
+    const asks = [
+      ['GET', '/api/stream'], ['GET', '/api/focus/homie%2Fkitchen'], ['POST', '/api/notices'],
+    ] as const;
+    for (const [method, route] of asks) {
+      const refused = await fetch(`${base}${route}`, {method, body: method === 'POST' ? '{}' : undefined});
+      expect(refused.status, `${method} ${route}`).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Basic/);
+    }
+    const stream = new AbortController();
+    const answer = await fetch(`${base}/api/stream`, {headers: login, signal: stream.signal});
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    stream.abort();
+    const notice = await fetch(`${base}/api/notices`, {method: 'POST', headers: {...login, 'Content-Type': 'application/json'}, body: JSON.stringify({area: 'ui', level: 'loud', text: 'x'})});
+    expect(notice.status).toBe(400);
+    expect(await notice.json()).toEqual({error: 'area and text are strings, level is info, warn or error'});
+  });
+});
