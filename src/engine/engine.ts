@@ -119,6 +119,9 @@ export class Engine {
       firmware: this.firmware, devices: this.inventory, ota: this.ota,
     });
     this.#connectPolicies();
+    // last: its /api/devices/<key> routes take keys of several segments, and would take
+    // DELETE /api/devices/<id>/pin for a device named "<id>/pin"
+    this.http.register(inventoryRoutes(this.inventory));
 
     // Order matters: stores load before anything can reach them; the broker before our client.
     this.#services.push(this.firmware, this.inventory, this.ota, this.policies);
@@ -137,7 +140,7 @@ export class Engine {
     });
   }
 
-  /** MQTT, clock and bus handlers of the firmware store and the inventory, and their routes. */
+  /** MQTT, clock and bus handlers of the firmware store and the inventory, and the firmware store's routes. */
   #connectFeatures(): void {
     const {firmware, inventory} = this;
     this.clock.onJump(delta => firmware.clockJumped(delta));
@@ -148,7 +151,6 @@ export class Engine {
       if (status.state !== 'connected') inventory.disconnected();
     });
     this.bus.on('firmware', () => inventory.firmwareChanged());
-    this.http.register(inventoryRoutes(inventory));
   }
 
   /** The OTA queue's handlers (status messages, inventory changes, clock jumps, firmware in use) and its routes. */
