@@ -55,6 +55,17 @@ export function remoteActions(target: Target): DashboardActions {
       if (!result.ok) await actions.notice('inventory', 'warn', result.message);
       return result;
     },
+    armPolicy: async (name, settings) => outcome(await call('PUT', `/api/policies/${part(name)}`, settings), `${name} armed`),
+    disarmPolicy: async name => outcome(await call('DELETE', `/api/policies/${part(name)}`), `${name} disarmed`),
+    async setPinned(keys, pinned) {
+      // one request per device (POST/DELETE /api/devices/<key>/pin), one after the other
+      const answers: ActionOutcome[] = [];
+      for (const key of keys) answers.push(outcome(await call(pinned ? 'POST' : 'DELETE', `/api/devices/${part(key)}/pin`), `${pinned ? 'pinned' : 'unpinned'} ${key}`));
+      const failed = answers.filter(a => !a.ok);
+      if (answers.length === 1) return answers[0]!;
+      const done = `${pinned ? 'pinned' : 'unpinned'} ${answers.length - failed.length} of ${answers.length} devices${pinned ? ': left out of automatic rollouts' : ''}`;
+      return {ok: failed.length === 0, message: failed.length === 0 ? done : `${done}; ${failed[0]!.message}`};
+    },
     async notice(area, level, text) {
       await call('POST', '/api/notices', {area, level, text});
     },

@@ -101,7 +101,7 @@ describe('dashboards attached over HTTP', () => {
     await waitFor(() => !hub.active, 'the store dropped after the last dashboard left');
   });
 
-  it('every other action goes through the HTTP API: a rollout paused, resumed, cancelled and dismissed, a description, a refused delete, a forget', async () => {
+  it('every other action goes through the HTTP API: a rollout paused, resumed, cancelled and dismissed, a description, a refused delete, arm and disarm, pins, a forget', async () => {
     const {engine, url} = await served();
     const a = await attached(url);
     const created = await a.actions.createUpdate({deviceKeys: ['homie/one', 'homie/two'], firmware: target, rollout: {scope: 'the two relays', canary: true, maxFailures: 1}});
@@ -123,6 +123,17 @@ describe('dashboards attached over HTTP', () => {
     expect(described.ok, described.message).toBe(true);
     await waitFor(() => a.store.getSnapshot().firmware.rows.find(r => r.record.version === '1.1.0')?.record.description === 'kitchen relays', 'the description in the dashboard');
     expect(await a.actions.deleteFirmware('relay', '9.9.9')).toEqual({ok: false, message: expect.stringMatching(/^not deleted: .*9\.9\.9/)});
+
+    // automatic rollouts and pins
+    const armed = await a.actions.armPolicy('relay', {window: '02:00-05:00'});
+    expect(armed).toEqual({ok: true, message: 'relay armed: new versions roll out automatically'});
+    await waitFor(() => a.store.getSnapshot().policies.armed.some(p => p.name === 'relay'), 'the armed name in the dashboard');
+    expect(await a.actions.disarmPolicy('relay')).toEqual({ok: true, message: 'relay disarmed'});
+    expect((await a.actions.disarmPolicy('relay')).ok).toBe(false);
+    const pinned = await a.actions.setPinned(['homie/one', 'homie/two'], true);
+    expect(pinned).toEqual({ok: true, message: 'pinned 2 of 2 devices: left out of automatic rollouts'});
+    await waitFor(() => a.store.getSnapshot().policies.pins.length === 2, 'the pins in the dashboard');
+    expect(await a.actions.setPinned(['homie/one'], false)).toEqual({ok: true, message: 'unpinned one'});
 
     const forgot = await a.actions.forgetDevice('homie/two');
     expect(forgot.ok, forgot.message).toBe(true);

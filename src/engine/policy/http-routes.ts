@@ -48,15 +48,15 @@ export function policyRoutes(policies: PolicyService, devices: DeviceLookup, rea
       }
       const outcome = policies.arm(params.name!, fields);
       await policies.saved();
-      sendJson(res, outcome.ok ? 200 : 400, outcome.ok ? policiesJson(policies) : {error: outcome.message});
+      sendJson(res, outcome.ok ? 200 : 400, outcome.ok ? {...policiesJson(policies), message: outcome.message} : {error: outcome.message});
     })},
     {method: 'DELETE', path: '/api/policies/:name', handler: writing(async ({res, params}) => {
       const outcome = policies.disarm(params.name!);
       await policies.saved();
-      sendJson(res, outcome.ok ? 200 : 404, outcome.ok ? policiesJson(policies) : {error: outcome.message});
+      sendJson(res, outcome.ok ? 200 : 404, outcome.ok ? {...policiesJson(policies), message: outcome.message} : {error: outcome.message});
     })},
-    {method: 'POST', path: '/api/devices/:id/pin', handler: pinRoute(true)},
-    {method: 'DELETE', path: '/api/devices/:id/pin', handler: pinRoute(false)},
+    {method: 'POST', path: '/api/devices/:id/pin', slashParams: true, handler: pinRoute(true)},
+    {method: 'DELETE', path: '/api/devices/:id/pin', slashParams: true, handler: pinRoute(false)},
   ];
 }
 
