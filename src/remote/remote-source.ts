@@ -39,8 +39,8 @@ export interface RemoteSource extends DashboardSource {
  */
 export async function connectRemote(target: Target, options: RemoteSourceOptions = {}): Promise<RemoteSource> {
   const link = new StreamLink(target, options);
-  const first = await link.connect();
-  return link.source(first);
+  await link.connect();
+  return link.source();
 }
 
 class StreamLink {
@@ -139,8 +139,12 @@ class StreamLink {
     retry(reason);
   }
 
-  source(first: StreamState): RemoteSource {
-    this.#state = first;
+  /**
+   * The dashboard's source, from the newest state: patches that came in the same read as the first
+   * snapshot, or while the caller was busy, are already applied to it (starting from the snapshot
+   * itself would lose them, and later patches would not repeat them).
+   */
+  source(): RemoteSource {
     const store = createFedStore(this.#compose(undefined), {
       intervalMs: this.#options.intervalMs,
       focus: key => (this.#focus?.key === key ? this.#focus : null),
