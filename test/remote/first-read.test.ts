@@ -41,6 +41,6 @@ it('applies patches that arrive in the same read as the first snapshot', async (
   });
   await new Promise<void>(resolve => server!.listen(0, '127.0.0.1', resolve));
   source = await connectRemote({url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`}, {intervalMs: 10});
-  await waitFor(() => source!.store.getSnapshot().otaUrl === 'http://changed.example/ota', 2000);
+  await waitFor(() => source!.store.getSnapshot().otaUrl === 'http://changed.example/ota', 'the patched state');
   expect(source.store.getSnapshot().devices.total).toBe(before.devices.total + 7);
 });
