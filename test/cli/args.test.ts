@@ -21,6 +21,21 @@ describe('the command-line parser every command uses', () => {
       ok: true, flags: {port: '80', tag: ['a', 'b'], watch: false, json: false, help: true}, input: ['file.bin'],
     });
     expect(parseCommandLine(['x'], FLAGS)).toEqual({ok: true, flags: {tag: [], watch: true, json: false, help: false}, input: ['x']});
+    // the positive form of a no-… flag, the negated form of any boolean, =false, and = inside a value
+    expect(parseCommandLine(['--watch', '--no-json', '--port=a=b', 'y', '-hh'], FLAGS)).toEqual({
+      ok: true, flags: {port: 'a=b', tag: [], watch: true, json: false, help: true}, input: ['y'],
+    });
+    expect(parseCommandLine(['--json=false', '--no-watch=false', '--help=1'], FLAGS)).toMatchObject({ok: true, flags: {json: false, watch: true, help: true}});
+  });
+
+  it('reads a repeatable flag and a switch of the same name (--watch PATTERN, --no-watch) into one list', () => {
+    const shared: readonly CommandFlag[] = [
+      {name: 'no-watch', type: 'boolean', help: 'do not watch the folder'},
+      {name: 'watch', type: 'string', multiple: true, help: 'a pattern, repeatable'},
+    ];
+    expect(parseCommandLine([], shared)).toEqual({ok: true, flags: {watch: []}, input: []});
+    expect(parseCommandLine(['--watch', 'a/*.bin', '--no-watch', '--watch=b'], shared)).toEqual({ok: true, flags: {watch: ['a/*.bin', false, 'b']}, input: []});
+    expect(parseCommandLine(['--watch'], shared)).toEqual({ok: false, error: '--watch needs a value'});
   });
 
   it('names an unknown option, a value left out and a flag given twice instead of exiting', () => {
