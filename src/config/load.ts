@@ -4,7 +4,7 @@ import {parseMqttUrl} from './mqtt-url.js';
 import {crossKeyProblems, unusedWithEmbedded} from './rules.js';
 import {KEYS, type Config} from './schema.js';
 import {gatherValues, type CliOverrides, type GivenValues} from './sources.js';
-import {valueSchema} from './values.js';
+import {valueCheck} from './values.js';
 
 export type {CliOverrides} from './sources.js';
 
@@ -22,13 +22,14 @@ export type LoadResult =
 function checkValues(given: GivenValues, cwd: string, errors: string[]): ReadonlyMap<string, unknown> {
   const values = new Map<string, unknown>();
   for (const key of KEYS) {
-    const schema = valueSchema(key, cwd);
-    const result = schema.safeParse(given.text(key.key));
-    if (result.success) {
-      values.set(key.key, result.data);
+    const check = valueCheck(key, cwd);
+    const result = check(given.text(key.key));
+    if (result.ok) {
+      values.set(key.key, result.value);
     } else {
-      errors.push(`${given.label(key.key)}: ${result.error.issues[0]?.message ?? 'not a valid value'}`);
-      values.set(key.key, schema.safeParse(key.default).data);
+      errors.push(`${given.label(key.key)}: ${result.problem}`);
+      const fallback = check(key.default);
+      values.set(key.key, fallback.ok ? fallback.value : undefined);
     }
   }
   return values;

@@ -1,4 +1,3 @@
-import {z} from 'zod';
 import {parseBoolean} from './ini.js';
 import type {GivenValues} from './sources.js';
 
@@ -51,18 +50,9 @@ const RULES: readonly Rule[] = [
     : null,
 ];
 
-/** The rules between keys as one schema: each broken rule is an issue whose message is the whole line. */
-export const crossKeyRules = z.custom<RuleInput>().check(ctx => {
-  for (const rule of RULES) {
-    const line = rule(ctx.value);
-    if (line !== null) ctx.issues.push({code: 'custom', message: line, input: ctx.value});
-  }
-});
-
 /** The lines of the settings that break a rule between keys (none when they fit together). */
 export function crossKeyProblems(input: RuleInput): string[] {
-  const result = crossKeyRules.safeParse(input);
-  return result.success ? [] : result.error.issues.map(issue => issue.message);
+  return RULES.map(rule => rule(input)).filter(line => line !== null);
 }
 
 /** A warning for broker settings that are given but not used because homie-ota runs its embedded broker. */

@@ -1,32 +1,28 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {z} from 'zod';
 import {reservedClash} from '../engine/http/reserved.js';
 import {kindOf} from '../engine/util/safe-file.js';
 import {parseBoolean} from './ini.js';
 import type {Kind, KeySpec} from './schema.js';
 
 /**
- * The check of one value by its kind: a zod schema from the text given (trimmed; the default when
- * not given) to the value homie-ota uses. The issue messages are what the user reads after the key's
- * name and value. Checks of files read the disk but create and change nothing.
+ * The check of one value by its kind: from the text given (trimmed; the default when not given) to
+ * the value homie-ota uses, or the problem, which is what the user reads after the key's name and
+ * value. Checks of files read the disk but create and change nothing.
  */
-export type ValueSchema = z.ZodType<unknown, string>;
+export type ValueCheck = (text: string) => CheckResult;
+export type CheckResult = {readonly ok: true; readonly value: unknown} | {readonly ok: false; readonly problem: string};
 
 type Check<T> = (text: string, problem: (message: string) => void) => T;
 
-/** A schema that runs `check`; a problem it reports becomes the issue. */
-function checked<T>(check: Check<T>): z.ZodType<T, string> {
-  return z.string().transform((text, ctx) => {
+/** The check that runs `check`; the first problem it reports is the result. */
+function checked<T>(check: Check<T>): ValueCheck {
+  return text => {
     let message: string | null = null;
     const value = check(text, m => (message ??= m));
-    if (message !== null) {
-      ctx.addIssue({code: 'custom', message});
-      return z.NEVER;
-    }
-    return value;
-  });
+    return message === null ? {ok: true, value} : {ok: false, problem: message};
+  };
 }
 
 const bool = checked((text, problem) => parseBoolean(text) ?? problem('expected true or false (also yes/no, on/off, 1/0)'));
@@ -140,18 +136,20 @@ function logFile(cwd: string) {
   });
 }
 
-/** The schema that checks and converts `spec`'s value; `cwd` resolves relative paths. */
-export function valueSchema(spec: KeySpec, cwd: string): ValueSchema {
+const text = checked(given => given);
+
+/** The check that converts `spec`'s value; `cwd` resolves relative paths. */
+export function valueCheck(spec: KeySpec, cwd: string): ValueCheck {
   const [min, max] = spec.range ?? [0, 0];
-  const byKind: Record<Kind, () => ValueSchema> = {
+  const byKind: Record<Kind, () => ValueCheck> = {
     bool: () => bool,
     port: () => whole(0, 65535, 'not a port number (0 picks any free port)'),
     int: () => whole(min, max, spec.what ?? 'not a valid number'),
     size: () => size(min, max),
-    host: () => z.string().transform(text => text || spec.default),
-    dir: () => z.string().transform(text => path.resolve(cwd, text || spec.default)),
-    string: () => z.string(),
-    broker: () => z.string(),
+    host: () => checked(given => given || spec.default),
+    dir: () => checked(given => path.resolve(cwd, given || spec.default)),
+    string: () => text,
+    broker: () => text,
     endpoint: () => endpoint,
     list: () => list,
     names: () => names,
