@@ -1,7 +1,7 @@
 import path from 'node:path';
-import {z} from 'zod';
 import {writeFileAtomic} from '../util/atomic.js';
 import {NotRegularFileError, readRegularFile, refuseStateFile} from '../util/safe-file.js';
+import {bool, checkShape, list, num, object, oneOf, optional, str} from '../util/shape.js';
 import type {Identification} from './identify.js';
 
 /**
@@ -13,27 +13,29 @@ export const CACHE_FILE = 'firmware-cache.json';
 const FORMAT = 1;
 
 /** What a cache entry must look like to be used: anything else (a hand-edited or hostile file) means "read the file again". */
-const short = z.string().max(4096);
-const entrySchema = z.object({
-  size: z.number().int().nonnegative(),
-  mtimeMs: z.number().finite(),
-  added: z.number().finite(),
-  ident: z.object({
-    size: z.number().int().nonnegative(),
-    md5: z.string().regex(/^[0-9a-f]{32}$/),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    gzip: z.boolean(),
-    imageMd5: z.string().regex(/^[0-9a-f]{32}$/).optional(),
-    format: z.enum(['esp8266', 'esp32', 'image', 'none']),
+const short = str({max: 4096});
+const optionalShort = optional(short);
+const md5 = str({pattern: /^[0-9a-f]{32}$/});
+const entryShape = object({
+  size: num({whole: true, min: 0}),
+  mtimeMs: num(),
+  added: num(),
+  ident: object({
+    size: num({whole: true, min: 0}),
+    md5,
+    sha256: str({pattern: /^[0-9a-f]{64}$/}),
+    gzip: bool,
+    imageMd5: optional(md5),
+    format: oneOf(['esp8266', 'esp32', 'image', 'none']),
     chip: short,
     flash: short,
-    app: z.object({projectName: short, appVersion: short, idfVersion: short, built: short}).optional(),
-    name: short.optional(),
-    version: short.optional(),
-    brand: short.optional(),
-    homieSignature: z.boolean(),
-    problem: short.optional(),
-    notes: z.array(short).max(64),
+    app: optional(object({projectName: short, appVersion: short, idfVersion: short, built: short})),
+    name: optionalShort,
+    version: optionalShort,
+    brand: optionalShort,
+    homieSignature: bool,
+    problem: optionalShort,
+    notes: list(short, 64),
   }),
 });
 
@@ -71,8 +73,8 @@ export class MetadataCache {
       const data = JSON.parse(text) as {format?: number; entries?: Record<string, CacheEntry>};
       if (data.format !== FORMAT || typeof data.entries !== 'object' || data.entries === null) return null;
       for (const [file, entry] of Object.entries(data.entries)) {
-        const checked = entrySchema.safeParse(entry);
-        if (checked.success) this.#entries.set(file, checked.data as CacheEntry);
+        const checked = checkShape(entryShape, entry);
+        if (checked.ok) this.#entries.set(file, checked.value as unknown as CacheEntry);
       }
       return null;
     } catch {

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {z} from 'zod';
 import {MAX_DEVICES} from '../inventory/limits.js';
 import {fileStamp, keepBackupSync, writeFileAtomic, writeFileAtomicSync} from '../util/atomic.js';
 import {NotRegularFileError, readRegularFileSync, refuseStateFile} from '../util/safe-file.js';
+import {bool, checkShape, list, num, object, oneOf, optional, record, str} from '../util/shape.js';
 import {StartupError} from '../util/startup-error.js';
 import {FINAL_STATES, TIMELINE_LIMIT, type Job} from './job.js';
 import type {HistoryEntry, Rollout, RolloutCounts} from './types.js';
@@ -19,68 +19,72 @@ export interface JobsFile {
   readonly history: Readonly<Record<string, readonly HistoryEntry[]>>;
 }
 
-const jobState = z.enum(['queued', 'waiting', 'sending', 'flashing', 'rebooting', 'verifying', 'done', 'failed', 'cancelled', 'skipped']);
-const optionalNumber = z.number().finite().optional();
-const jobSchema = z.object({
-  id: z.string(),
-  deviceKey: z.string(),
-  deviceId: z.string(),
-  firmware: z.object({name: z.string(), version: z.string(), file: z.string(), md5: z.string(), size: z.number(), chip: z.string(), gzip: z.boolean()}),
-  method: z.enum(['mqtt-push', 'v1-ota']),
+const jobState = oneOf(['queued', 'waiting', 'sending', 'flashing', 'rebooting', 'verifying', 'done', 'failed', 'cancelled', 'skipped']);
+const aText = str();
+const aNumber = num();
+const optionalText = optional(aText);
+const optionalNumber = optional(aNumber);
+const optionalBool = optional(bool);
+const jobShape = object({
+  id: aText,
+  deviceKey: aText,
+  deviceId: aText,
+  firmware: object({name: aText, version: aText, file: aText, md5: aText, size: aNumber, chip: aText, gzip: bool}),
+  method: oneOf(['mqtt-push', 'v1-ota']),
   state: jobState,
-  waitingFor: z.string().optional(),
-  waitKind: z.enum(['slot', 'canary', 'device', 'paused', 'inventory', 'broker']).optional(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
+  waitingFor: optionalText,
+  waitKind: optional(oneOf(['slot', 'canary', 'device', 'paused', 'inventory', 'broker'])),
+  createdAt: aNumber,
+  updatedAt: aNumber,
   sentAt: optionalNumber,
   acceptedAt: optionalNumber,
   flashedAt: optionalNumber,
   finishedAt: optionalNumber,
-  attempt: z.number(),
-  progress: z.object({done: z.number(), total: z.number(), firstAt: z.number(), lastAt: z.number()}).optional(),
-  from: z.object({name: z.string().optional(), version: z.string().optional(), checksum: z.string().optional()}),
-  error: z.string().optional(),
-  result: z.string().optional(),
-  rolloutId: z.string().optional(),
+  attempt: aNumber,
+  progress: optional(object({done: aNumber, total: aNumber, firstAt: aNumber, lastAt: aNumber})),
+  from: object({name: optionalText, version: optionalText, checksum: optionalText}),
+  error: optionalText,
+  result: optionalText,
+  rolloutId: optionalText,
   recheckAt: optionalNumber,
-  sawReboot: z.boolean().optional(),
-  cutAt: z.number().optional(),
-  resumed: z.boolean().optional(),
-  sameName: z.boolean().optional(),
-  retriedAs: z.string().optional(),
-  timeline: z.array(z.object({time: z.number(), state: jobState, note: z.string().optional()})),
+  sawReboot: optionalBool,
+  cutAt: optionalNumber,
+  resumed: optionalBool,
+  sameName: optionalBool,
+  retriedAs: optionalText,
+  timeline: list(object({time: aNumber, state: jobState, note: optionalText})),
 });
-const rolloutSchema = z.object({
-  id: z.string(),
-  firmware: z.object({name: z.string(), version: z.string()}),
-  scope: z.string(),
-  state: z.enum(['running', 'paused', 'stopped', 'done', 'cancelled']),
-  canaryJobId: z.string().optional(),
-  maxFailures: z.number(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
+const rolloutShape = object({
+  id: aText,
+  firmware: object({name: aText, version: aText}),
+  scope: aText,
+  state: oneOf(['running', 'paused', 'stopped', 'done', 'cancelled']),
+  canaryJobId: optionalText,
+  maxFailures: aNumber,
+  createdAt: aNumber,
+  updatedAt: aNumber,
   endedAt: optionalNumber,
-  reason: z.string().optional(),
-  counts: z.object({devices: z.number(), done: z.number(), skipped: z.number(), cancelled: z.number(), failed: z.number()}).optional(),
-  concurrency: z.number().int().min(1).optional(),
-  window: z.object({start: z.string(), end: z.string()}).optional(),
-  auto: z.object({policy: z.string(), file: z.string(), via: z.enum(['drop', 'upload', 'watch', 'start']), source: z.string()}).optional(),
+  reason: optionalText,
+  counts: optional(object({devices: aNumber, done: aNumber, skipped: aNumber, cancelled: aNumber, failed: aNumber})),
+  concurrency: optional(num({whole: true, min: 1})),
+  window: optional(object({start: aText, end: aText})),
+  auto: optional(object({policy: aText, file: aText, via: oneOf(['drop', 'upload', 'watch', 'start']), source: aText})),
 });
-const historySchema = z.object({
-  jobId: z.string(),
-  time: z.number(),
-  from: z.string(),
-  to: z.string(),
-  result: z.enum(['done', 'failed', 'cancelled', 'skipped']),
+const historyShape = object({
+  jobId: aText,
+  time: aNumber,
+  from: aText,
+  to: aText,
+  result: oneOf(['done', 'failed', 'cancelled', 'skipped']),
   durationMs: optionalNumber,
-  error: z.string().optional(),
+  error: optionalText,
 });
-const fileSchema = z.object({
-  version: z.literal(1),
-  nextId: z.number(),
-  jobs: z.array(jobSchema),
-  rollouts: z.array(rolloutSchema),
-  history: z.record(z.string(), z.array(historySchema)),
+const fileShape = object({
+  version: oneOf([1]),
+  nextId: aNumber,
+  jobs: list(jobShape),
+  rollouts: list(rolloutShape),
+  history: record(list(historyShape)),
 });
 
 export const EMPTY_JOBS_FILE: JobsFile = {nextId: 1, jobs: [], rollouts: [], history: {}};
@@ -111,13 +115,13 @@ export function loadJobsFile(file: string, now: number, options: {readonly?: boo
   }
   const parsed = (() => {
     try {
-      return fileSchema.safeParse(JSON.parse(text));
+      return checkShape(fileShape, JSON.parse(text));
     } catch (error) {
-      return {success: false as const, error: error as Error};
+      return {ok: false as const, problem: (error as Error).message};
     }
   })();
-  if (!parsed.success) return putAside(file, now, `could not be loaded (${parsed.error.message.slice(0, 200)})`, options.readonly);
-  const capped = capJobs(parsed.data as JobsFile);
+  if (!parsed.ok) return putAside(file, now, `could not be loaded (${parsed.problem.slice(0, 200)})`, options.readonly);
+  const capped = capJobs(parsed.value as unknown as JobsFile);
   if (!capped.trimmed) return {data: capped.data};
   let kept: string;
   if (options.readonly) kept = 'the file is left as it is (read-only mode)';
