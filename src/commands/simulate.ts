@@ -1,5 +1,6 @@
 import {optionRows, parseCommandLine, type CommandFlag} from '../args.js';
 import {FAULT_HELP, parseFaultAssignment, parseRate, startFleet, type Fleet, type FleetOptions, type FleetSummary} from '../sim/index.js';
+import {groupDigits} from '../engine/util/text.js';
 
 /** `homie-ota simulate …`: run simulated Homie devices against a broker until Ctrl+C / SIGTERM. */
 const FLAGS: readonly CommandFlag[] = [
@@ -108,7 +109,7 @@ export function formatSummary(s: FleetSummary, perSecond: number): string {
   const states = order.filter(k => s.states[k]).map(k => `${k} ${s.states[k]}`).join(' · ');
   const running = (s.states.flashing ?? 0) + (s.states['ota-mode'] ?? 0);
   const ota = s.otaStarted + s.otaFlashed + s.otaFailed > 0 ? ` | OTA ${running} running, ${s.otaFlashed} flashed, ${s.otaFailed} failed` : '';
-  return `${new Date().toTimeString().slice(0, 8)} ${s.devices} devices: ${states}${ota} | ${s.packets.toLocaleString('en')} packets (${Math.round(perSecond).toLocaleString('en')}/s)${s.waiting ? `, ${s.waiting} waiting for the rate bound` : ''}`;
+  return `${new Date().toTimeString().slice(0, 8)} ${s.devices} devices: ${states}${ota} | ${groupDigits(s.packets)} packets (${groupDigits(Math.round(perSecond))}/s)${s.waiting ? `, ${s.waiting} waiting for the rate bound` : ''}`;
 }
 
 export async function main(argv: string[]): Promise<number> {

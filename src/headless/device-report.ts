@@ -1,3 +1,4 @@
+import {groupDigits} from '../engine/util/text.js';
 import type {DeviceChange, DeviceLine} from './device-lines.js';
 
 /** Device lines printed one by one in a second before the rest of that second is only counted. */
@@ -6,7 +7,7 @@ const WINDOW_MS = 1000;
 
 const WORDS: Record<DeviceChange, string> = {appeared: 'appeared', lost: 'lost or disconnected', back: 'back', firmware: 'on new firmware', removed: 'left'};
 
-const count = (n: number) => n.toLocaleString('en-US');
+const count = groupDigits;
 
 /**
  * Device lines, one per change, but never a flood: in a second with more than LINES_PER_SECOND

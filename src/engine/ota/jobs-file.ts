@@ -3,6 +3,7 @@ import path from 'node:path';
 import {MAX_DEVICES} from '../inventory/limits.js';
 import {fileStamp, keepBackupSync, writeFileAtomic, writeFileAtomicSync} from '../util/atomic.js';
 import {NotRegularFileError, readRegularFileSync, refuseStateFile} from '../util/safe-file.js';
+import {groupDigits} from '../util/text.js';
 import {bool, checkShape, list, num, object, oneOf, optional, record, str} from '../util/shape.js';
 import {StartupError} from '../util/startup-error.js';
 import {FINAL_STATES, TIMELINE_LIMIT, type Job} from './job.js';
@@ -222,17 +223,17 @@ export function capJobs(data: JobsFile): {data: JobsFile; trimmed?: string} {
   const parts: string[] = [];
   if (trimmedFinished > 0) parts.push(`${count(trimmedFinished, 'oldest finished job')} left out (the newest ${FINISHED_JOBS_KEPT} are kept; each device's history keeps its results)`);
   if (duplicates > 0) parts.push(`${count(duplicates, 'open job')} for a device that already had one left out (the one furthest along is kept)`);
-  if (overOpen > 0) parts.push(`${count(overOpen, 'open job')} over the limit of ${MAX_OPEN_JOBS.toLocaleString('en')} left out (transfers in progress first, then the newest, are kept)`);
+  if (overOpen > 0) parts.push(`${count(overOpen, 'open job')} over the limit of ${groupDigits(MAX_OPEN_JOBS)} left out (transfers in progress first, then the newest, are kept)`);
   if (droppedRollouts.size > 0) parts.push(`${count(droppedRollouts.size, 'old finished rollout')} left out`);
-  if (trimmedHistory > 0) parts.push(`the OTA history of ${count(trimmedHistory, 'device')} left out (over ${HISTORY_DEVICES.toLocaleString('en')} devices)`);
+  if (trimmedHistory > 0) parts.push(`the OTA history of ${count(trimmedHistory, 'device')} left out (over ${groupDigits(HISTORY_DEVICES)} devices)`);
   if (longHistories > 0) parts.push(`${count(longHistories, 'device history', 'device histories')} cut to the newest ${HISTORY_PER_DEVICE} entries`);
   const total = data.jobs.length;
-  const summary = `${total.toLocaleString('en')} jobs (${(total - finished.length).toLocaleString('en')} open, ${finished.length.toLocaleString('en')} finished), more than homie-ota keeps`;
+  const summary = `${groupDigits(total)} jobs (${groupDigits(total - finished.length)} open, ${groupDigits(finished.length)} finished), more than homie-ota keeps`;
   return {data: {...data, jobs, rollouts, history}, ...(parts.length > 0 ? {trimmed: `${summary}: ${parts.join('; ')}`} : {})};
 }
 
 function count(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
+  return `${groupDigits(n)} ${n === 1 ? one : many}`;
 }
 
 export function serialiseJobs(data: JobsFile): string {

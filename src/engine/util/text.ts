@@ -45,3 +45,12 @@ export function humanBytes(bytes: number): string {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+/**
+ * Digits grouped by thousands: 20000 → "20,000", -1234.5 → "-1,234.5". Not toLocaleString: the first
+ * call of that loads about 6 MB of the locale data built into Node, kept for the life of the process.
+ */
+export function groupDigits(n: number): string {
+  const [whole, fraction] = String(n).split('.');
+  return `${whole!.replace(/\B(?=(\d{3})+$)/g, ',')}${fraction === undefined ? '' : `.${fraction}`}`;
+}

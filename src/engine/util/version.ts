@@ -54,8 +54,11 @@ function parseVersion(text: string): ParsedVersion | null {
   return {release: m[1]!.split('.').map(Number), pre: m[2] ? m[2].split('.') : []};
 }
 
-const collator = new Intl.Collator('en', {numeric: true, sensitivity: 'base'});
+// made on the first comparison, not at import: a collator loads about 3 MB of the locale data built
+// into Node, which a homie-ota that never compares two versions need not hold
+let collator: Intl.Collator | null = null;
 
 function naturalCompare(a: string, b: string): number {
+  collator ??= new Intl.Collator('en', {numeric: true, sensitivity: 'base'});
   return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
 }

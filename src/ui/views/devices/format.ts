@@ -1,5 +1,5 @@
 import type {DeviceRecord, DeviceState} from '../../../engine/inventory/types.js';
-import {humanDuration} from '../../../engine/util/text.js';
+import {groupDigits, humanDuration} from '../../../engine/util/text.js';
 import type {Tone} from '../../theme.js';
 
 /**
@@ -45,5 +45,5 @@ export function ago(time: number | undefined, now: number): string {
 
 /** Group digits: 20000 → "20,000". */
 export function count(n: number): string {
-  return n.toLocaleString('en-US');
+  return groupDigits(n);
 }
