@@ -9,14 +9,21 @@
  * the rewrite finds nothing to replace and leaves the module as it is, and test/ui/ink-cache-hooks
  * fails, so an upgrade cannot drop the bound unnoticed.
  *
+ * The same hooks point Ink's one import of es-toolkit's lodash-compatible collection (build/ink.js takes
+ * `throttle` from 'es-toolkit/compat', which loads all of its functions: about 18 MB of resident memory)
+ * at that one function's own module, the same code.
+ *
  * A workaround for as long as homie-ota stays on Ink 6 (Node 20): the unbounded caches are reported
  * upstream as Ink issue 986 (https://github.com/vadimdemedes/ink/issues/986) and bounded in later Ink
  * majors, which need a newer Node. Remove these hooks (and bound-ink-caches.ts) with that upgrade.
  */
 export const INK_CACHE_LIMIT = 10_000;
 
+const WHOLE_COMPAT = "import { throttle } from 'es-toolkit/compat';";
+const THROTTLE_ONLY = "import throttle from 'es-toolkit/compat/throttle';";
+
 /** The rewritten source, or the source as it was when it does not look like the expected module. */
-export function boundInkCacheSource(url: string, source: string): string {
+export function rewrittenInkSource(url: string, source: string): string {
   if (url.endsWith('/ink/build/measure-text.js') && source.includes('cache.set(text, dimensions);')) {
     return source.replace('cache.set(text, dimensions);', `if (cache.size >= ${INK_CACHE_LIMIT}) cache.clear();\n    cache.set(text, dimensions);`);
   }
@@ -25,6 +32,7 @@ export function boundInkCacheSource(url: string, source: string): string {
       .replace('const cache = {};', 'let cache = {};\nlet cacheSize = 0;')
       .replace('cache[cacheKey] = wrappedText;', `if (++cacheSize > ${INK_CACHE_LIMIT}) {\n        cache = {};\n        cacheSize = 1;\n    }\n    cache[cacheKey] = wrappedText;`);
   }
+  if (url.endsWith('/ink/build/ink.js') && source.includes(WHOLE_COMPAT)) return source.replace(WHOLE_COMPAT, THROTTLE_ONLY);
   return source;
 }
 
@@ -38,6 +46,6 @@ export async function load(url: string, context: object, nextLoad: (url: string,
   const result = await nextLoad(url, context);
   if (!url.includes('/ink/build/') || result.source == null) return result;
   const source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
-  const rewritten = boundInkCacheSource(url, source);
+  const rewritten = rewrittenInkSource(url, source);
   return rewritten === source ? result : {...result, source: rewritten};
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import {describe, expect, it} from 'vitest';
-import {boundInkCacheSource, INK_CACHE_LIMIT} from '../../src/ui/ink-cache-hooks.js';
+import {rewrittenInkSource, INK_CACHE_LIMIT} from '../../src/ui/ink-cache-hooks.js';
 
 const inkBuild = path.resolve('node_modules/ink/build');
 const hooks = pathToFileURL(path.resolve('dist/ui/ink-cache-hooks.js')).href;
@@ -35,13 +35,23 @@ describe("Ink's text caches", () => {
     for (const file of ['measure-text.js', 'wrap-text.js']) {
       const url = pathToFileURL(path.join(inkBuild, file)).href;
       const source = fs.readFileSync(path.join(inkBuild, file), 'utf8');
-      const rewritten = boundInkCacheSource(url, source);
+      const rewritten = rewrittenInkSource(url, source);
       expect(rewritten, `${file} still looks as the hooks expect (Ink upgraded?)`).not.toBe(source);
       expect(rewritten).toContain(String(INK_CACHE_LIMIT));
     }
     // any other module, or a changed one, is left as it is
-    expect(boundInkCacheSource('file:///x/ink/build/output.js', 'const cache = {};')).toBe('const cache = {};');
-    expect(boundInkCacheSource('file:///x/ink/build/wrap-text.js', 'something else')).toBe('something else');
+    expect(rewrittenInkSource('file:///x/ink/build/output.js', 'const cache = {};')).toBe('const cache = {};');
+    expect(rewrittenInkSource('file:///x/ink/build/wrap-text.js', 'something else')).toBe('something else');
+  });
+
+  it("take throttle from its own module, the same function, instead of loading all of es-toolkit's compat collection", async () => {
+    const url = pathToFileURL(path.join(inkBuild, 'ink.js')).href;
+    const rewritten = rewrittenInkSource(url, fs.readFileSync(path.join(inkBuild, 'ink.js'), 'utf8'));
+    expect(rewritten, 'ink.js still imports throttle as the hooks expect (Ink upgraded?)').toContain("import throttle from 'es-toolkit/compat/throttle';");
+    expect(rewritten).not.toContain("from 'es-toolkit/compat';");
+    const whole = await import('es-toolkit/compat');
+    const alone = await import('es-toolkit/compat/throttle');
+    expect(alone.default).toBe(whole.throttle);
   });
 
   it('stay bounded over a long session with the hooks, and grow without them', () => {
