@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {z} from 'zod';
 import {fileStamp, writeFileAtomic} from '../util/atomic.js';
 import {NotRegularFileError, readRegularFileSync, refuseStateFile} from '../util/safe-file.js';
+import {bool, checkShape, nullable, num, object, oneOf, optional, record, str} from '../util/shape.js';
 import {StartupError} from '../util/startup-error.js';
 import {parseWindow} from '../ota/window.js';
 import type {RolloutWindow} from '../ota/types.js';
@@ -52,18 +52,19 @@ export function defaultSettings(concurrency: number): PolicySettings {
   return {canary: true, concurrency, maxFailures: 1, outdatedOnly: true, onlineOnly: false, window: null};
 }
 
-const settingsSchema = z.object({
-  canary: z.boolean(),
-  concurrency: z.number().int().min(1).max(64),
-  maxFailures: z.number().int().min(1).max(10_000),
-  outdatedOnly: z.boolean(),
-  onlineOnly: z.boolean(),
-  window: z.object({start: z.string(), end: z.string()}).nullable(),
+const aText = str();
+const settingsShape = object({
+  canary: bool,
+  concurrency: num({whole: true, min: 1, max: 64}),
+  maxFailures: num({whole: true, min: 1, max: 10_000}),
+  outdatedOnly: bool,
+  onlineOnly: bool,
+  window: nullable(object({start: aText, end: aText})),
 });
-const fileSchema = z.object({
-  version: z.literal(1),
-  policies: z.record(z.string(), z.object({armed: z.boolean(), settings: settingsSchema, handled: z.string().optional(), changedAt: z.number()})),
-  pins: z.record(z.string(), z.object({id: z.string(), pinnedAt: z.number()})),
+const fileShape = object({
+  version: oneOf([1]),
+  policies: record(object({armed: bool, settings: settingsShape, handled: optional(aText), changedAt: num()})),
+  pins: record(object({id: aText, pinnedAt: num()})),
 });
 
 /**
@@ -117,13 +118,14 @@ export function loadPolicies(root: string, now: number, readonly: boolean): {dat
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {data: EMPTY_POLICIES};
     return aside(file, now, `cannot be read: ${(error as Error).message}`, readonly);
   }
-  let parsed: z.infer<typeof fileSchema>;
+  let parsed: ReturnType<typeof checkShape<PoliciesFile>>;
   try {
-    parsed = fileSchema.parse(JSON.parse(text));
+    parsed = checkShape(fileShape, JSON.parse(text)) as typeof parsed;
   } catch (error) {
-    return aside(file, now, `could not be loaded (${(error as Error).message.slice(0, 200)})`, readonly);
+    parsed = {ok: false, problem: (error as Error).message};
   }
-  return {data: {policies: parsed.policies, pins: parsed.pins}};
+  if (!parsed.ok) return aside(file, now, `could not be loaded (${parsed.problem.slice(0, 200)})`, readonly);
+  return {data: {policies: parsed.value.policies, pins: parsed.value.pins}};
 }
 
 function aside(file: string, now: number, why: string, readonly: boolean): {data: PoliciesFile; problem: string} {
