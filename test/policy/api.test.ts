@@ -31,6 +31,9 @@ describe('GET/PUT /api/policies and the pin routes', () => {
     // a name left out is disarmed; one name is changed on its own
     expect((await call(port, 'PUT', '/api/policies', {policies: {relay: {}}})).json!.policies).not.toHaveProperty('sensor');
     expect((await call(port, 'PUT', '/api/policies/relay', {concurrency: 5})).json!.policies).toMatchObject({relay: {concurrency: 5, window: '22:00-02:00'}});
+    // a bare PUT arms nothing: the settings are said in the body, {} for the defaults
+    expect(await call(port, 'PUT', '/api/policies/inventory.json')).toMatchObject({status: 400, json: {error: expect.stringMatching(/^send the rollout settings as JSON/)}});
+    expect((await call(port, 'GET', '/api/policies')).json!.policies).not.toHaveProperty(['inventory.json']);
     expect((await call(port, 'DELETE', '/api/policies/relay')).status).toBe(200);
     expect((await call(port, 'DELETE', '/api/policies/relay')).status).toBe(404);
     expect(await call(port, 'POST', '/api/devices/nobody/pin')).toEqual({status: 404, json: {error: 'no device nobody in the inventory'}});

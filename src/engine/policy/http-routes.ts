@@ -40,6 +40,10 @@ export function policyRoutes(policies: PolicyService, devices: DeviceLookup, rea
       sendJson(res, outcome.ok ? 200 : outcome.status ?? 400, outcome.ok ? policiesJson(policies) : {error: outcome.message});
     })},
     {method: 'PUT', path: '/api/policies/:name', handler: writing(async ({req, res, params}) => {
+      // arming is said in a body: a bare PUT (a probe, a typo in a script) arms nothing
+      if (!req.headers['transfer-encoding'] && (req.headers['content-length'] ?? '0') === '0') {
+        return sendJson(res, 400, {error: 'send the rollout settings as JSON ({} for the defaults), e.g. {"window": "02:00-05:00"}'});
+      }
       let fields: Record<string, unknown>;
       try {
         fields = await readFields(req);
