@@ -102,8 +102,12 @@ function readIniText(file: string): {text: string} | {error: string} {
   }
 }
 
-/** The table's flags as given: a string flag gives its text, --debug gives true, --no-watch false. */
-function applyFlags(given: GivenValues, flags: CliOverrides): void {
+/**
+ * The table's flags as given: a string flag gives its text, --debug gives true, --no-watch false.
+ * A flag given an empty text (`--firmware-dir "$UNSET"`) is an error, not the default: the user
+ * named a value and did not get it.
+ */
+function applyFlags(given: GivenValues, flags: CliOverrides, errors: string[]): void {
   const options = flags as Readonly<Record<string, string | boolean | ReadonlyArray<string | boolean> | undefined>>;
   for (const key of KEYS) {
     // --mqtt takes a URL, not a host name: the broker settings read it
@@ -113,12 +117,14 @@ function applyFlags(given: GivenValues, flags: CliOverrides): void {
     // a repeatable flag gives an array: its texts, one per line (--no-watch shares it as a false)
     if (Array.isArray(given1)) {
       const texts = given1.filter((v): v is string => typeof v === 'string');
+      if (key.kind !== 'bool' && texts.some(t => t.trim() === '')) errors.push(emptyFlag(key.flag));
       if (key.kind === 'globs' && texts.length > 0) given.set(key.key, texts.join('\n'), key.flag);
       if (key.kind === 'bool' && given1.includes(!turnsOff)) given.set(key.key, String(!turnsOff), key.flag);
       continue;
     }
     const value = given1 as string | boolean | undefined;
-    if (key.kind !== 'bool' && typeof value === 'string') given.set(key.key, value, key.flag);
+    if (key.kind !== 'bool' && typeof value === 'string' && value.trim() === '') errors.push(emptyFlag(key.flag));
+    else if (key.kind !== 'bool' && typeof value === 'string') given.set(key.key, value, key.flag);
     if (key.kind === 'bool' && value === !turnsOff) given.set(key.key, String(!turnsOff), key.flag);
   }
 }
@@ -145,6 +151,10 @@ export function gatherValues(flags: CliOverrides, env: NodeJS.ProcessEnv, cwd: s
     }
   }
   if (env.LOGFILE && !given.has('LOG_FILE')) given.set('LOG_FILE', env.LOGFILE, '$LOGFILE');
-  applyFlags(given, flags);
+  applyFlags(given, flags, errors);
   return {ok: true, file: located.file, given, errors, warnings};
+}
+
+function emptyFlag(flag: string): string {
+  return `${flag} "": an empty value (an unset variable?); give a value, or leave ${flag} out for the default`;
 }

@@ -98,6 +98,17 @@ describe('loadConfig', () => {
     ]);
   });
 
+
+  it('refuses a flag given an empty value instead of quietly taking the default', () => {
+    for (const flags of [{firmwareDir: ''}, {httpPort: ' '}, {watch: ['build/*.bin', '']}, {logFile: ''}]) {
+      const result = loadConfig(flags as never, {}, dir);
+      expect(result.ok, JSON.stringify(flags)).toBe(false);
+      if (!result.ok) expect(result.errors.join('\n')).toMatch(/^--[a-z-]+ "": an empty value \(an unset variable\?\)/m);
+    }
+    const watch = loadConfig({watch: ['']} as never, {}, dir);
+    expect(watch.ok ? [] : watch.errors.filter(e => !e.startsWith('--watch ""'))).toEqual([]);
+    expect(loadConfig({firmwareDir: 'fw'}, {}, dir).ok).toBe(true);
+  });
   it('reports a firmware root that cannot be created, naming where it was set', () => {
     write('not-a-dir', 'x');
     const result = loadConfig({firmwareDir: 'not-a-dir/firmwares'}, {}, dir);
