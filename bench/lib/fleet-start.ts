@@ -10,7 +10,8 @@
  * How often "complete" is asked decides how truthful the time is: the list of devices lacking an
  * attribute costs homie-ota a JSON of every such record, so it cannot be asked every 50 ms while
  * thousands lack one. GET /api/inventory (cheap) is asked every 50 ms; once it says few devices'
- * attributes are still arriving (discovery.loading under 2 %), or few lack one, the list is asked every
+ * attributes are still arriving (discovery.loading under 2 %), or that every row's attributes are in
+ * (discovery.rowsAt), or few lack one, the list is asked every
  * COMPLETE_POLL_MS, and only a list with none lacking counts. homie-ota's own word is never taken:
  * `claimedEarly` says when it said "loaded" while the list still showed devices lacking attributes. Before
  * that the list is asked every SLOW_POLL_MS, in case homie-ota never says so (the time is then up to
@@ -137,7 +138,7 @@ export async function waitComplete(cli: StartedCli, count: number, options: {tim
     const saidLoaded = status && status.total === count && status.discovery?.loading === 0 && status.discovery.phase !== 'discovering';
     if (saidLoaded && Number.isNaN(loadedSaidMs)) loadedSaidMs = since();
     // see the top of this file for how often the list of devices lacking an attribute is asked
-    const close = count === 0 || !Number.isNaN(loadedSaidMs) || !Number.isNaN(discoveryMs) || lacking < count / 50 || (status?.discovery?.loading ?? count) < count / 50;
+    const close = count === 0 || status?.discovery?.rowsAt !== undefined || !Number.isNaN(loadedSaidMs) || !Number.isNaN(discoveryMs) || lacking < count / 50 || (status?.discovery?.loading ?? count) < count / 50;
     const asking = !Number.isNaN(readyMs) && (!options.quiet || close);
     if (asking && performance.now() - lastFilter >= (close ? COMPLETE_POLL_MS : SLOW_POLL_MS)) {
       lastFilter = performance.now();

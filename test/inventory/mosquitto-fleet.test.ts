@@ -32,6 +32,30 @@ describe.runIf(runMosquittoTests)('a fleet on a stock mosquitto', () => {
     expect(engine.inventory.discoveryStatus.lateFinds).toBe(0);
   });
 
+  it('has every row complete (firmware, IP, signal, uptime, nodes with properties) before the devices\' own loads', async () => {
+    const broker = await world.mosquitto();
+    await publishFleet(broker.port, {count: 2000, generation: 'v3'});
+    await publishFleet(broker.port, {count: 100, generation: 'v1', prefix: 'devices'});
+    await publishFleet(broker.port, {count: 100, generation: 'v5', first: 5000});
+    const {engine} = await world.start({overrides: {mqtt: broker.url, prefix: 'homie,devices'}});
+    // the first look once the row attributes are said to be in, while most devices' own loads still run
+    const status = await waitFor(() => (engine.inventory.discoveryStatus.rowsAt !== undefined ? engine.inventory.discoveryStatus : undefined), 'row attributes', 60_000, 1);
+    const list = engine.inventory.list();
+    expect(list).toHaveLength(2200);
+    expect(status.loading).toBeGreaterThan(1000);
+    // a Homie 5 description names no firmware, IP, signal or uptime
+    const lacking = list.filter(r => r.state !== 'ready' || (r.homie !== '5.0' && (!r.fw.name || !r.fw.version || r.signal === undefined || r.uptime === undefined || !r.ip)));
+    expect(lacking.map(r => r.key).slice(0, 5)).toEqual([]);
+    const withoutNodes = list.filter(r => {
+      const nodes = engine.inventory.detail(r.key)?.nodes ?? [];
+      // Homie 1.x declares no properties: they are known from their values
+      return nodes.length === 0 || (r.homie !== '1.x' && nodes.some(n => n.properties.length === 0));
+    });
+    expect(withoutNodes.map(r => r.key).slice(0, 5)).toEqual([]);
+    await waitFor(() => engine.inventory.discoveryStatus.phase === 'complete', 'every attribute loaded', 60_000);
+    expect(engine.inventory.discoveryStatus.lateFinds).toBe(0);
+  });
+
   it('mixes generations and prefixes on one broker', async () => {
     const broker = await world.mosquitto();
     await publishFleet(broker.port, {count: 200, generation: 'v1', prefix: 'devices'});

@@ -1,6 +1,6 @@
 import type {Log} from '../log.js';
 import type {MqttConnection} from '../mqtt/connection.js';
-import {canSubscribe, deviceFilters, discoveryFilters} from './topics.js';
+import {canSubscribe, deviceFilters, discoveryFilters, essentialFilters} from './topics.js';
 
 /** The MQTT connection as discovery uses it. */
 export type DiscoveryMqtt = Pick<MqttConnection, 'subscribe' | 'unsubscribe' | 'statusTopic'> & Partial<Pick<MqttConnection, 'promptAcks'>>;
@@ -11,7 +11,11 @@ export type DiscoveryMqtt = Pick<MqttConnection, 'subscribe' | 'unsubscribe' | '
  * mosquitto drops QoS 0 messages to a client once about 1000 are waiting for its socket, and a
  * SUBSCRIBE's retained messages are queued right after its SUBACK. So:
  * 1. discovery: narrow filters at QoS 0 (`P/+/$state`, `P/+/$online`, `P/+/$homie`, `P/5/+/$state`),
- *    each matching at most one retained message per device;
+ *    each matching at most one retained message per device; then, the same way, the attributes a device
+ *    row shows (`P/+/$fw/name`, `P/+/$localip`, … see essentialFilters), one filter per SUBSCRIBE and the
+ *    next sent only when the previous SUBACK is in, so at most two filters' retained messages wait at the
+ *    broker. One UNSUBSCRIBE of them all ends that step: its UNSUBACK comes after all their messages, and
+ *    live changes then come once, through the device's own filters;
  * 2. per device: three filters (`base/+`, `base/+/+`, `base/+/+/+`; no `#`, so firmware pushes do not
  *    echo back) sent in small batches, many in flight, sized from the topics per device seen so far so that
  *    all batches in flight produce at most IN_FLIGHT_BUDGET retained messages. A batch's retained
@@ -34,6 +38,11 @@ export interface DiscoveryStatus {
   /** ms since epoch: this session's discovery started / every device discovered by then had all its topics */
   readonly startedAt?: number;
   readonly completedAt?: number;
+  /**
+   * ms since epoch: this session's devices found by then had the attributes their row shows (firmware,
+   * IP, signal, uptime, nodes), before their own subscriptions delivered the rest
+   */
+  readonly rowsAt?: number;
   /** devices found by the verification pass that the first pass missed */
   readonly lateFinds: number;
   /**
@@ -88,6 +97,7 @@ export class Discovery {
   #inFlight = 0;
   #startedAt: number | undefined;
   #completedAt: number | undefined;
+  #rowsAt: number | undefined;
   #lateFinds = 0;
   #passes = 0;
   #countBeforePass = 0;
@@ -116,7 +126,7 @@ export class Discovery {
 
   get status(): DiscoveryStatus {
     const loading = this.#phase === 'discovering' ? this.host.deviceCount() : this.#queued.size + this.#awaiting.size;
-    return {phase: this.#phase, subscribed: this.#subscribed.size, queued: this.#queued.size, startedAt: this.#startedAt, completedAt: this.#completedAt, lateFinds: this.#lateFinds, loading};
+    return {phase: this.#phase, subscribed: this.#subscribed.size, queued: this.#queued.size, startedAt: this.#startedAt, completedAt: this.#completedAt, rowsAt: this.#rowsAt, lateFinds: this.#lateFinds, loading};
   }
 
   /** The device's retained attributes are still arriving (see DiscoveryStatus.loading). */
@@ -139,6 +149,7 @@ export class Discovery {
     this.#lateFinds = 0;
     this.#startedAt = this.now();
     this.#completedAt = undefined;
+    this.#rowsAt = undefined;
     this.#firstLoadExpired = false;
     if (this.#firstLoadTimer) clearTimeout(this.#firstLoadTimer);
     this.#firstLoadTimer = setTimeout(() => (this.#firstLoadExpired = true), FIRST_LOAD_MS).unref();
@@ -150,9 +161,28 @@ export class Discovery {
       this.log.warn('could not subscribe to the discovery topics; retrying after the next reconnect');
       return;
     }
+    if (!(await this.#essentials(session))) return;
     this.#setPhase('loading');
     for (const base of this.host.knownBases()) this.want(base);
     this.#pump();
+  }
+
+  /**
+   * Every device's row attributes, filter by filter (see the top of this file). Resolves false when the
+   * session ended meanwhile. A refused or failed filter is not fatal: each device's own filters deliver
+   * the same attributes a little later.
+   */
+  async #essentials(session: number): Promise<boolean> {
+    const filters = this.prefixes.flatMap(essentialFilters);
+    for (const filter of filters) {
+      const ok = await this.mqtt.subscribe({[filter]: {qos: 0}});
+      if (session !== this.#session) return false;
+      if (!ok) break;
+    }
+    const ok = filters.length === 0 || (await this.mqtt.unsubscribe(filters));
+    if (session !== this.#session) return false;
+    if (ok) this.#rowsAt = this.now();
+    return true;
   }
 
   disconnected(): void {

@@ -85,6 +85,18 @@ export function discoveryFilters(prefix: string): string[] {
 }
 
 /**
+ * What a device row and its nodes show (firmware, IP, signal, uptime, nodes and their properties; a Homie 5
+ * description), for every device at once: one attribute per filter, so each matches at most one retained
+ * message per device (per node for `$properties`), like the discovery filters. Loaded right after
+ * discovery, so a large fleet's list is complete long before every device's own subscription has
+ * delivered the rest (property values, node names, …).
+ */
+export function essentialFilters(prefix: string): string[] {
+  const device = ['$fw/name', '$fw/version', '$localip', '$nodes', '$stats/signal', '$stats/uptime', '$fwname', '$fwversion', '$signal', '$uptime'];
+  return [...device.map(path => `${prefix}/+/${path}`), `${prefix}/+/+/$properties`, `${prefix}/5/+/$description`];
+}
+
+/**
  * Per-device filters: three levels below the device and no `#`, so firmware pushes on
  * `…/$implementation/ota/firmware/<md5>` (hundreds of KB) never echo back to us.
  */
