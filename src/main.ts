@@ -77,7 +77,7 @@ async function run(flags: CliOverrides, demoCount: string | undefined): Promise<
   shutdown.add('engine', () => running.stop());
 
   // the dashboard's modules load while the engine starts (the broker, the first inventory load)
-  const dashboardModules = headless ? null : loadDashboard(running);
+  const dashboardModules = headless ? null : loadDashboard();
   dashboardModules?.catch(() => {});
   try {
     await running.start();
@@ -177,16 +177,14 @@ function fail(message: string): void {
   process.stderr.write(`homie-ota: ${printable(message)}\n`);
 }
 
-async function loadDashboard(engine: Engine) {
+async function loadDashboard() {
   // Ink prints only a final frame when it believes it runs under CI (any CI variable, even empty);
   // we are on a terminal, so the dashboard must be live
   delete process.env.CI;
   delete process.env.CONTINUOUS_INTEGRATION;
   // React's development build (the default without NODE_ENV) renders several times slower
   process.env.NODE_ENV ??= 'production';
-  // before Ink loads: its text caches would otherwise grow for as long as the dashboard runs
-  const {boundInkCaches} = await import('./ui/bound-ink-caches.js');
-  if (!boundInkCaches()) engine.log.debug('Node without module.register: Ink\'s text caches are not bounded');
+  // (Ink's text caches are bounded in the bundle itself: see scripts/build.ts)
   return Promise.all([import('./ui/run-ui.js'), import('./store/engine-source.js')]);
 }
 

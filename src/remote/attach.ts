@@ -31,9 +31,6 @@ async function loadDashboard() {
   delete process.env.CI;
   delete process.env.CONTINUOUS_INTEGRATION;
   process.env.NODE_ENV ??= 'production';
-  // before Ink loads, so its text caches stay bounded
-  const {boundInkCaches} = await import('../ui/bound-ink-caches.js');
-  boundInkCaches();
   return import('../ui/run-ui.js');
 }
 

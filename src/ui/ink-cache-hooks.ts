@@ -1,21 +1,23 @@
 /**
- * Module customization hooks (node:module `register`) that bound two caches inside Ink 6.8.
+ * The rewrite that bounds two caches inside Ink 6.8, applied by the build as it bundles Ink
+ * (scripts/build.ts, which fails when Ink no longer matches), and exported as module customization
+ * hooks (node:module `register`) for running Ink unbundled (the test does).
  *
  * Ink memoises every text it measures (build/measure-text.js) and wraps (build/wrap-text.js) in
  * module-level caches that are never emptied. A dashboard left open for weeks (in tmux on a Pi) shows
- * ever new strings — uptimes, byte counts, times, log lines — so those caches grow without end. These
- * hooks rewrite the two small modules as they load so that each cache is emptied once it holds
+ * ever new strings — uptimes, byte counts, times, log lines — so those caches grow without end. The
+ * rewrite changes the two small modules so that each cache is emptied once it holds
  * INK_CACHE_LIMIT entries (the next frames simply measure again). If a future Ink changes those lines,
- * the rewrite finds nothing to replace and leaves the module as it is, and test/ui/ink-cache-hooks
- * fails, so an upgrade cannot drop the bound unnoticed.
+ * the rewrite finds nothing to replace, the build stops and test/ui/ink-cache-hooks fails, so an upgrade
+ * cannot drop the bound unnoticed.
  *
- * The same hooks point Ink's one import of es-toolkit's lodash-compatible collection (build/ink.js takes
+ * The same rewrite points Ink's one import of es-toolkit's lodash-compatible collection (build/ink.js takes
  * `throttle` from 'es-toolkit/compat', which loads all of its functions: about 18 MB of resident memory)
  * at that one function's own module, the same code.
  *
  * A workaround for as long as homie-ota stays on Ink 6 (Node 20): the unbounded caches are reported
  * upstream as Ink issue 986 (https://github.com/vadimdemedes/ink/issues/986) and bounded in later Ink
- * majors, which need a newer Node. Remove these hooks (and bound-ink-caches.ts) with that upgrade.
+ * majors, which need a newer Node. Remove this rewrite (and its build plugin) with that upgrade.
  */
 export const INK_CACHE_LIMIT = 10_000;
 

@@ -14,7 +14,7 @@ export const CLI = path.join(ROOT, 'dist/main.js');
 
 /** Make sure dist/ is built (npm test builds first; a lone `vitest run` may not have). */
 export function ensureBuilt(): void {
-  if (!fs.existsSync(CLI)) execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], {stdio: 'inherit'});
+  if (!fs.existsSync(CLI)) execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/build.ts')], {stdio: 'inherit', cwd: ROOT});
 }
 
 export interface PtyApp {
