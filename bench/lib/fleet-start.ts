@@ -9,7 +9,7 @@
  *
  * How often "complete" is asked decides how truthful the time is: the list of devices lacking an
  * attribute costs homie-ota a JSON of every such record, so it cannot be asked every 50 ms while
- * thousands lack one. GET /api/inventory (cheap) is asked every 50 ms; once it says few devices'
+ * thousands lack one. GET /api/inventory (cheap) is asked every 10 ms until every device is ready, then every 50 ms; once it says few devices'
  * attributes are still arriving (discovery.loading under 2 %), or that every row's attributes are in
  * (discovery.rowsAt), or few lack one, the list is asked every
  * COMPLETE_POLL_MS, and only a list with none lacking counts. homie-ota's own word is never taken:
@@ -120,6 +120,7 @@ export async function waitComplete(cli: StartedCli, count: number, options: {tim
   let loadedSaidMs = NaN;
   let claimedEarly = 0;
   let claimChecked = false;
+  let wasClose = false;
   const lackingTrace: Array<[number, number]> = [];
   for (;;) {
     if (Date.now() > deadline) throw new Error(`not complete after ${timeoutMs} ms; stderr: ${cli.stderr()}`);
@@ -139,6 +140,9 @@ export async function waitComplete(cli: StartedCli, count: number, options: {tim
     if (saidLoaded && Number.isNaN(loadedSaidMs)) loadedSaidMs = since();
     // see the top of this file for how often the list of devices lacking an attribute is asked
     const close = count === 0 || status?.discovery?.rowsAt !== undefined || !Number.isNaN(loadedSaidMs) || !Number.isNaN(discoveryMs) || lacking < count / 50 || (status?.discovery?.loading ?? count) < count / 50;
+    // the moment it becomes close, ask at once (else the figure could be up to COMPLETE_POLL_MS late)
+    if (close && !wasClose) lastFilter = -Infinity;
+    wasClose = close;
     const asking = !Number.isNaN(readyMs) && (!options.quiet || close);
     if (asking && performance.now() - lastFilter >= (close ? COMPLETE_POLL_MS : SLOW_POLL_MS)) {
       lastFilter = performance.now();
@@ -152,7 +156,8 @@ export async function waitComplete(cli: StartedCli, count: number, options: {tim
       if (lacking === 0) completeMs = since();
     }
     if (!Number.isNaN(completeMs)) break;
-    await new Promise(resolve => setTimeout(resolve, 50));
+    // every 10 ms until every device is ready (the figure would otherwise be up to 50 ms late), then 50
+    await new Promise(resolve => setTimeout(resolve, Number.isNaN(readyMs) ? 10 : 50));
   }
   const rssMb = procStatusMb(cli.child.pid!, 'VmRSS');
   const peakRssMb = procStatusMb(cli.child.pid!, 'VmHWM');
