@@ -10,7 +10,7 @@ import {deviceIdentity, runningImage, splitFw, type Identity} from './identity.j
 import type {HttpUpdateResult} from './http-update.js';
 import type {DeviceLink} from './link.js';
 import type {Message} from './mqtt/session.js';
-import type {QoS} from './mqtt/packets.js';
+import type {QoS} from '../mqtt/packets.js';
 import {topicBytes} from './mqtt/topic.js';
 import {initialValues} from './sketch.js';
 import {runSketch} from './device-loop.js';

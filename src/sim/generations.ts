@@ -1,4 +1,4 @@
-import type {QoS, Will} from './mqtt/packets.js';
+import type {QoS, Will} from '../mqtt/packets.js';
 import {SKETCH_NODES} from './sketch.js';
 
 /**

@@ -1,5 +1,5 @@
 import {MqttSession, type Endpoint, type Message} from './mqtt/session.js';
-import type {QoS, Will} from './mqtt/packets.js';
+import type {QoS, Will} from '../mqtt/packets.js';
 
 /**
  * A device's connection to the broker. Faithful mode gives each device its own TCP connection

@@ -1,5 +1,5 @@
 import {MqttSession, type Endpoint, type Message} from './mqtt/session.js';
-import type {QoS, Will} from './mqtt/packets.js';
+import type {QoS, Will} from '../mqtt/packets.js';
 import {topicMatches} from './mqtt/topic.js';
 import {DEVICE_KEEPALIVE, type Credentials, type DeviceLink, type LinkHandlers} from './link.js';
 

@@ -2,7 +2,7 @@
  * The raw test clients (homie-publisher, hostile-mqtt) write bytes no library would send, or faster than
  * one would. They use the simulator's MQTT 3.1.1 codec, homie-ota's one codec for raw packets.
  */
-import {encodeConnect, encodePublishHead, parseFixedHeader} from '../../src/sim/mqtt/packets.js';
+import {encodeConnect, encodePublishHead, parseFixedHeader} from '../../src/mqtt/packets.js';
 
 /** CONNECT with a clean session and a 60 s keep-alive. */
 export function connectPacket(clientId: string): Buffer {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {buildFirmwareImage} from '../../src/sim/build-image.js';
-import {PacketReader, encodePublish, encodeSubscribe, type Incoming} from '../../src/sim/mqtt/packets.js';
+import {PacketReader, encodePublish, encodeSubscribe, type Incoming} from '../../src/mqtt/packets.js';
 import {topicMatches} from '../../src/sim/mqtt/topic.js';
 import {Pacer} from '../../src/sim/pacer.js';
 import {parseFault, parseFaultAssignment, parseGenerationMix, parseRate, scanImage, spreadGenerations} from '../../src/sim/index.js';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import {DISCONNECT, PINGREQ, PacketReader, encodeConnect, encodePuback, encodePubcomp, encodePublish, encodePubrec, encodePubrel, encodeSubscribe, type ConnectOptions, type Incoming, type QoS} from './packets.js';
+import {DISCONNECT, PINGREQ, PacketReader, encodeConnect, encodePuback, encodePubcomp, encodePublish, encodePubrec, encodePubrel, encodeSubscribe, type ConnectOptions, type Incoming, type QoS} from '../../mqtt/packets.js';
 
 export interface Endpoint {
   readonly host: string;
