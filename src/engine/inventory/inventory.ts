@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type {IPublishPacket} from 'mqtt';
+import type {MessageInfo} from '../mqtt/client.js';
 import type {Log} from '../log.js';
 import {printable} from '../util/text.js';
 import {buildDetail} from './detail.js';
@@ -236,7 +236,7 @@ export class Inventory {
   }
 
   /** One MQTT message: a forget's echo, a device attribute, or nothing of ours. */
-  onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+  onMessage(topic: string, payload: Buffer, packet: MessageInfo): void {
     if (this.#forgetter.offer(topic, payload, packet.retain)) return;
     const target = this.#pick(parseTopic(topic, this.#prefixes));
     if (!target || !isKeptPath(target.path)) return;

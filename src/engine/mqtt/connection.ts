@@ -1,19 +1,12 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type {IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient} from 'mqtt';
-// the client alone: mqtt's main module also loads every transport (WebSocket, SOCKS, …) on the first
-// connect, about 8 MB of resident memory for transports homie-ota never uses
-import clientModule from 'mqtt/lib/client';
-import idProviderModule from 'mqtt/lib/unique-message-id-provider';
-
-/** A CommonJS module's default class: its `default` under Node, the import itself where a bundler unwrapped it. */
-const unwrap = <T>(module: {default: T}): T => (module as {default?: T}).default ?? (module as T);
-const Client = unwrap(clientModule);
-const UniqueMessageIdProvider = unwrap(idProviderModule);
 import type {MqttSettings} from '../../config/schema.js';
 import type {Log} from '../log.js';
 import {readRegularFileSync} from '../util/safe-file.js';
 import {printable} from '../util/text.js';
+import {MqttClient, type MessageInfo, type PublishOptions} from './client.js';
+
+export type {MessageInfo, PublishOptions} from './client.js';
 
 export type MqttStateName = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -28,7 +21,16 @@ export interface MqttStatus {
   readonly connects: number;
 }
 
-export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
+/** `payload` is a view into the socket's read: a handler copies what it keeps */
+export type MessageHandler = (topic: string, payload: Buffer, info: MessageInfo) => void;
+
+/** Timings a test may shorten; the defaults are homie-ota's. */
+export interface MqttTimings {
+  /** seconds (30) */
+  readonly keepalive?: number;
+  readonly connectTimeoutMs?: number;
+  readonly reconnectMs?: number;
+}
 
 /** a connection the broker closes this soon after it was made counts as "thrown off" */
 const SHORT_CONNECTION_MS = 10_000;
@@ -40,9 +42,9 @@ const STATUS_FIX_EVERY_MS = 5000;
 const PROMPT_ACK_MS = 3;
 
 /**
- * A thin adapter over MQTT.js: it connects, reconnects on its own (also after a refused CONNACK),
- * reports its state, and never throws into its callers. Subscriptions are not replayed by MQTT.js;
- * owners re-subscribe in `onConnect`, which runs after every (re)connect.
+ * homie-ota's connection to its broker, over its own MQTT client: it connects, reconnects on its own
+ * (also after a refused CONNACK), reports its state, and never throws into its callers. Subscriptions
+ * are not replayed; owners re-subscribe in `onConnect`, which runs after every (re)connect.
  */
 export class MqttConnection {
   #client: MqttClient | null = null;
@@ -60,7 +62,7 @@ export class MqttConnection {
   #promptAcks = false;
   #ackTimer: NodeJS.Timeout | null = null;
 
-  constructor(readonly settings: MqttSettings, readonly log: Log, readonly now: () => number = Date.now) {
+  constructor(readonly settings: MqttSettings, readonly log: Log, readonly now: () => number = Date.now, readonly timings: MqttTimings = {}) {
     this.#port = settings.port;
     this.#status = {state: 'closed', url: this.url, since: now(), connects: 0};
   }
@@ -118,7 +120,7 @@ export class MqttConnection {
     }
     this.#ackTimer = setTimeout(() => {
       this.#ackTimer = null;
-      if (this.#client === client && client.connected) client.sendPing();
+      if (this.#client === client) client.ping();
     }, PROMPT_ACK_MS);
   }
 
@@ -132,101 +134,74 @@ export class MqttConnection {
     for (const listener of this.#statusListeners) listener(this.#status);
   }
 
-  /** A new connection to the broker, TCP or TLS; a TLS failure (an untrusted certificate) is the client's error. */
-  #socket(client: MqttClient): net.Socket {
+  /** A new connection to the broker, TCP or TLS (an untrusted certificate fails it with the socket's error). */
+  #socket(credentials: {ca?: Buffer; cert?: Buffer; key?: Buffer}): net.Socket {
     const s = this.settings;
     if (!s.tls) return net.createConnection({host: s.host, port: this.#port});
-    const options = client.options;
-    const socket = tls.connect({
-      host: s.host, port: this.#port, servername: net.isIP(s.host) === 0 ? s.host : undefined, rejectUnauthorized: true,
-      ca: options.ca, cert: options.cert, key: options.key,
-    });
-    const failed = (error: Error) => {
-      client.emit('error', error);
-      socket.end();
-    };
-    socket.on('error', failed);
-    socket.on('secureConnect', () => {
-      if (socket.authorized) socket.removeListener('error', failed);
-      else socket.emit('error', new Error('TLS not authorized'));
-    });
-    return socket;
+    return tls.connect({host: s.host, port: this.#port, servername: net.isIP(s.host) === 0 ? s.host : undefined, rejectUnauthorized: true, ...credentials});
   }
 
   start(): void {
     const s = this.settings;
-    const options: IClientOptions = {
-      clientId: s.clientId,
-      clean: true,
-      keepalive: 30,
-      reconnectPeriod: 2000,
-      connectTimeout: 10_000,
-      reconnectOnConnackError: true,
-      resubscribe: false,
-      protocolVersion: 4,
-      username: s.username,
-      password: s.password,
-      will: {topic: this.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true},
-      // never hand out a message id still waiting for its answer (the default counter wraps at 65,535
-      // and reuses it: a SUBACK then "answers" a pending publish and the client errors out)
-      messageIdProvider: new UniqueMessageIdProvider(),
-      // MQTT.js asks its debug logger on every packet (3 % of the CPU while a fleet loads); DEBUG=mqttjs* still works
-      ...(process.env.DEBUG ? {} : {log: () => {}}),
-      // no table of 65,536 ready-made two-byte buffers (about 6 MB of heap, for as long as the process
-      // runs) to save one small allocation per packet written; this also turns it off for aedes
-      writeCache: false,
-    };
-    if (s.tls) {
-      options.rejectUnauthorized = true;
-      // never blocks on a FIFO swapped in since the settings were checked
-      if (s.caFile) options.ca = readRegularFileSync(s.caFile, {followLinks: true});
-      if (s.certFile) options.cert = readRegularFileSync(s.certFile, {followLinks: true});
-      if (s.keyFile) options.key = readRegularFileSync(s.keyFile, {followLinks: true});
-    }
+    // read once per start; never blocks on a FIFO swapped in since the settings were checked
+    const read = (file: string | undefined) => (s.tls && file ? readRegularFileSync(file, {followLinks: true}) : undefined);
+    const credentials = {ca: read(s.caFile), cert: read(s.certFile), key: read(s.keyFile)};
     this.#setStatus({state: 'connecting'});
     this.log.info(`connecting to ${this.url}${s.username ? ` as ${s.username}` : ''}`);
-    const client = new Client(mqttClient => this.#socket(mqttClient), options);
-    this.#client = client;
-    client.on('connect', () => {
-      this.#setStatus({state: 'connected', connects: this.#status.connects + 1, lastError: undefined});
-      this.log.info(`connected to ${this.url}`);
-      this.#connectedAt = performance.now();
-      client.stream.on('data', () => this.#dataArrived(client));
-      client.publish(this.statusTopic, 'online', {qos: 1, retain: true}, () => {});
-      // watch our own status topic: a retained "offline" someone else publishes is set right
-      client.subscribe(this.statusTopic, {qos: 0}, () => {});
-      for (const handler of this.#connectHandlers) {
-        try {
-          handler();
-        } catch (error) {
-          this.log.error(`after connect: ${(error as Error).message}`);
-        }
-      }
-    });
-    client.on('reconnect', () => {
-      this.#setStatus({state: 'reconnecting'});
-    });
-    client.on('close', () => {
-      if (this.#status.state === 'connected') {
+    const client: MqttClient = new MqttClient({
+      socket: () => this.#socket(credentials),
+      clientId: s.clientId,
+      clean: true,
+      keepalive: this.timings.keepalive ?? 30,
+      connectTimeoutMs: this.timings.connectTimeoutMs ?? 10_000,
+      reconnectMs: this.timings.reconnectMs ?? 2000,
+      username: s.username,
+      password: s.password,
+      will: {topic: this.statusTopic, payload: 'offline', qos: 1, retain: true},
+    }, {
+      connect: () => this.#connected(client),
+      reconnect: () => this.#setStatus({state: 'reconnecting'}),
+      close: () => {
+        if (this.#client !== client || this.#status.state !== 'connected') return;
         this.#closed();
         this.#setStatus({state: 'reconnecting'});
-      }
-    });
-    client.on('error', error => {
-      const message = describeMqttError(error);
-      if (message !== this.#status.lastError) this.log.warn(`broker ${this.url}: ${message}`);
-      this.#setStatus({lastError: message});
-    });
-    client.on('message', (topic, payload, packet) => {
-      if (topic === this.statusTopic) return this.#ownStatus(client, payload);
-      for (const handler of this.#handlers) {
-        try {
-          handler(topic, payload, packet);
-        } catch (error) {
-          this.log.error(`handling ${topic.slice(0, 120)}: ${(error as Error).message}`);
+      },
+      error: error => {
+        if (this.#client !== client) return;
+        const message = describeMqttError(error);
+        if (message !== this.#status.lastError) this.log.warn(`broker ${this.url}: ${message}`);
+        this.#setStatus({lastError: message});
+      },
+      message: (topic, payload, info) => {
+        if (topic === this.statusTopic) return this.#ownStatus(client, payload);
+        for (const handler of this.#handlers) {
+          try {
+            handler(topic, payload, info);
+          } catch (error) {
+            this.log.error(`handling ${topic.slice(0, 120)}: ${(error as Error).message}`);
+          }
         }
-      }
+      },
+      data: () => this.#dataArrived(client),
     });
+    this.#client = client;
+    client.start();
+  }
+
+  #connected(client: MqttClient): void {
+    this.#setStatus({state: 'connected', connects: this.#status.connects + 1, lastError: undefined});
+    this.log.info(`connected to ${this.url}`);
+    this.#connectedAt = performance.now();
+    void client.publish(this.statusTopic, 'online', {qos: 1, retain: true});
+    // watch our own status topic: a retained "offline" someone else publishes is set right
+    void client.subscribe([[this.statusTopic, 0]]);
+    for (const handler of this.#connectHandlers) {
+      try {
+        handler();
+      } catch (error) {
+        this.log.error(`after connect: ${(error as Error).message}`);
+      }
+    }
   }
 
   /**
@@ -264,32 +239,34 @@ export class MqttConnection {
         this.log.warn(`${this.statusTopic} was set to "${printable(text.slice(0, 40))}" by another client while homie-ota runs; set back to online (retained)`);
       }
       this.#statusFixedAt = now;
-      client.publish(this.statusTopic, 'online', {qos: 1, retain: true}, () => {});
+      void client.publish(this.statusTopic, 'online', {qos: 1, retain: true});
     }, wait);
     this.#statusFix.unref();
   }
 
-  /** Publish; resolves false (and logs) instead of throwing when the broker is away or refuses. */
-  async publish(topic: string, payload: string | Buffer, options: IClientPublishOptions = {qos: 1, retain: false}): Promise<boolean> {
+  /** Publish; resolves false instead of throwing when the broker is away, or the connection ends before a QoS 1 PUBACK. */
+  async publish(topic: string, payload: string | Buffer, options: PublishOptions = {qos: 1, retain: false}): Promise<boolean> {
     const client = this.#client;
     if (!client || !client.connected) return false;
     try {
-      await client.publishAsync(topic, payload, options);
-      return true;
+      return await client.publish(topic, payload, options);
     } catch (error) {
+      // an unsendable message (a topic over 65,535 bytes)
       this.log.warn(`publish to ${topic.slice(0, 120)} failed: ${(error as Error).message}`);
       return false;
     }
   }
 
-  /** Subscribe; resolves false when not connected or refused. */
+  /** Subscribe; resolves false when not connected or the connection ends first. */
   async subscribe(filters: Record<string, {qos: 0 | 1 | 2}>): Promise<boolean> {
     const client = this.#client;
     if (!client || !client.connected) return false;
+    const list = Object.entries(filters).map(([filter, {qos}]) => [filter, qos] as const);
     try {
-      const granted = await client.subscribeAsync(filters);
-      const refused = granted.filter(g => g.qos === 128);
-      if (refused.length > 0) this.log.warn(`broker refused subscription to ${refused.map(g => g.topic).slice(0, 3).join(', ')}`);
+      const granted = await client.subscribe(list);
+      if (!granted) return false;
+      const refused = list.filter((_, i) => granted[i] === 128).map(([filter]) => filter);
+      if (refused.length > 0) this.log.warn(`broker refused subscription to ${refused.slice(0, 3).join(', ')}`);
       return true;
     } catch (error) {
       this.log.warn(`subscribe failed: ${(error as Error).message}`);
@@ -301,8 +278,7 @@ export class MqttConnection {
     const client = this.#client;
     if (!client || !client.connected) return false;
     try {
-      await client.unsubscribeAsync(filters);
-      return true;
+      return await client.unsubscribe(filters);
     } catch {
       return false;
     }
@@ -314,12 +290,8 @@ export class MqttConnection {
     this.#client = null;
     if (this.#statusFix) clearTimeout(this.#statusFix);
     if (this.#ackTimer) clearTimeout(this.#ackTimer);
-    client.removeAllListeners('close');
-    if (client.connected) {
-      await Promise.race([client.publishAsync(this.statusTopic, 'offline', {qos: 1, retain: true}).catch(() => {}), delay(500)]);
-    }
-    await Promise.race([client.endAsync(false).catch(() => {}), delay(1000)]);
-    client.end(true);
+    if (client.connected) await Promise.race([client.publish(this.statusTopic, 'offline', {qos: 1, retain: true}), delay(500)]);
+    await client.end(1000);
     this.#setStatus({state: 'closed'});
     this.log.info('disconnected from broker');
   }
@@ -329,7 +301,7 @@ function delay(ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms).unref());
 }
 
-/** Turn MQTT.js and socket errors into something a person can act on. */
+/** Turn socket, TLS and CONNACK errors into something a person can act on. */
 export function describeMqttError(error: Error & {code?: string | number}): string {
   const code = error.code;
   if (code === 'ECONNREFUSED') return 'ECONNREFUSED: nothing listens there; is the broker running?';

@@ -46,8 +46,7 @@ export class EmbeddedBroker {
     // missed keep-alives.
     // aedes loads only when the broker is embedded: with --mqtt it would cost about 12 MB for nothing
     const [{Aedes: AedesBroker}, {default: packets}] = await Promise.all([import('aedes'), import('mqtt-packet')]);
-    // no table of 65,536 ready-made two-byte buffers (about 6 MB of heap for the life of the process),
-    // also when a device connects before homie-ota's own client (which turns it off too) is made
+    // no table of 65,536 ready-made two-byte buffers (about 6 MB of heap for the life of the process)
     packets.writeToStream.cacheNumbers = false;
     const broker = await AedesBroker.createBroker({heartbeatInterval: 60_000, drainTimeout: this.options.drainTimeoutMs ?? 120_000});
     this.#broker = broker;

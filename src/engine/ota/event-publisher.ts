@@ -7,11 +7,10 @@ export function autoFields(trigger: RolloutTrigger | undefined): {automatic: boo
 }
 
 /**
- * Job events go out at QoS 0. MQTT.js waits for a full socket to drain with one 'drain' listener per
- * waiting publish, so a burst (thousands of jobs timing out in one second) would pile up thousands of
- * listeners and buffered messages. Here at most `maxInFlight` publishes are outstanding (below Node's
- * warning threshold of 10 listeners); while they are, the newest event of each job waits in its place
- * (an older one of the same job is replaced: only the latest state matters to a subscriber).
+ * Job events go out at QoS 0. A burst (thousands of jobs timing out in one second) must not pile up
+ * thousands of publishes behind a slow connection: at most `maxInFlight` publishes are outstanding;
+ * while they are, the newest event of each job waits in its place (an older one of the same job is
+ * replaced: only the latest state matters to a subscriber).
  */
 export type Publish = (topic: string, payload: string) => Promise<unknown>;
 

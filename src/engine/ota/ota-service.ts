@@ -1,4 +1,4 @@
-import type {IPublishPacket} from 'mqtt';
+import type {MessageInfo} from '../mqtt/client.js';
 import type {FirmwareRecord} from '../firmware/store.js';
 import type {Log} from '../log.js';
 import {cannotCancel, cannotRetry, type Job} from './job.js';
@@ -227,7 +227,7 @@ export class OtaService {
   // ---- what happens: MQTT statuses, the clock, the scheduler (job-runner.ts) ------------------------
 
   /** A message on homie-ota's MQTT connection: an OTA status of a pushed job is its answer. */
-  statusMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+  statusMessage(topic: string, payload: Buffer, packet: MessageInfo): void {
     this.#runner.statusMessage(topic, payload, packet.retain);
   }
 

@@ -1,4 +1,4 @@
-import type {IClientPublishOptions} from 'mqtt';
+import type {PublishOptions} from '../mqtt/client.js';
 import type {FirmwareRecord} from '../firmware/store.js';
 import type {DeviceRecord} from '../inventory/inventory.js';
 
@@ -45,7 +45,7 @@ export interface FirmwareCatalog {
 
 /** Publishes on homie-ota's MQTT connection; false when it did not reach the broker. */
 export interface MqttPublisher {
-  publish(topic: string, payload: string | Buffer, options: IClientPublishOptions): Promise<boolean>;
+  publish(topic: string, payload: string | Buffer, options: PublishOptions): Promise<boolean>;
   /** connections made so far: a reconnect during a transfer explains a stall */
   readonly status: {readonly connects: number};
 }

@@ -28,7 +28,7 @@ export class PushTransport {
     return topic.slice(0, -STATUS_SUFFIX.length);
   }
 
-  /** Note the connection count before publishing: MQTT.js holds a publish while offline and resolves it after a reconnect. */
+  /** Note the connection count before publishing: a reconnect during the transfer explains a stall. */
   sending(jobId: string): void {
     this.#connectsAtSend.set(jobId, this.mqtt.status.connects);
   }
