@@ -105,7 +105,7 @@ export class MqttClient {
     socket.on('error', error => this.handlers.error(error));
     socket.on('close', () => this.#closed(socket));
     this.#connectTimer = setTimeout(() => {
-      this.handlers.error(new Error(`no answer to CONNECT within ${Math.round(this.#connectTimeoutMs / 1000)} s; trying again`));
+      this.handlers.error(new Error(`no answer to CONNECT within ${this.#connectTimeoutMs / 1000} s; trying again`));
       socket.destroy();
     }, this.#connectTimeoutMs);
     // a socket holds what is written before it is connected (or, for TLS, before the handshake)
@@ -271,8 +271,13 @@ export class MqttClient {
     (pending.resolve as (value: unknown) => void)(value);
   }
 
+  /** Packets written in one tick (a window of SUBSCRIBEs) leave in one system call. */
   #write(socket: net.Socket, packet: Buffer): void {
     if (socket.destroyed) return;
+    if (socket.writableCorked === 0) {
+      socket.cork();
+      process.nextTick(uncork, socket);
+    }
     socket.write(packet);
     this.#lastSent = performance.now();
   }
@@ -296,3 +301,7 @@ export class MqttClient {
     socket.destroy();
   }
 }
+
+const uncork = (socket: net.Socket): void => {
+  socket.uncork();
+};
