@@ -4,6 +4,8 @@
  * from the socket's read (a PUBLISH payload is a view into it: keep a copy of what must outlive the
  * handler), so a read holding hundreds of small retained messages costs no copy at all.
  */
+import {groupDigits} from '../engine/util/text.js';
+
 export type QoS = 0 | 1 | 2;
 
 export interface Will {
@@ -302,7 +304,7 @@ export class PacketReader {
     const total = headerLength + this.#remaining;
     if (this.#remaining <= this.maxPayload + HEAD_ROOM) return total;
     if (first >> 4 !== TYPE.publish || this.oversized === 'refuse') {
-      throw new PacketError(`a packet of ${this.#remaining} bytes, over the limit of ${this.maxPayload + HEAD_ROOM}`);
+      throw new PacketError(`a packet of ${groupDigits(this.#remaining)} bytes, over the limit of ${groupDigits(this.maxPayload + HEAD_ROOM)}`);
     }
     return headerLength + HEAD_ROOM;
   }
