@@ -119,6 +119,19 @@ describe('the MQTT client against a scripted broker', () => {
     expect(seen.errors).toEqual([]);
   });
 
+  it('keeps a broker that is busy sending, even while its PINGRESP is late', async () => {
+    const broker = await scripted({reply: packet => (packet.first >> 4 === TYPE.pingreq ? 'ignore' : 'answer')});
+    const {mqtt, seen} = client(broker.port, {keepalive: 1});
+    await waitFor(() => mqtt.connected, 'connected');
+    const flow = setInterval(() => broker.connections[0]!.socket.write(encodePublish('homie/a/x', 'retained', 0, true)), 300);
+    cleanups.push(() => clearInterval(flow));
+    await sleep(3000);
+    expect(broker.connections).toHaveLength(1);
+    expect(broker.connections[0]!.closedAt).toBeNull();
+    expect(seen.messages.length).toBeGreaterThanOrEqual(8);
+    expect(seen.errors).toEqual([]);
+  });
+
   it('answers QoS 1 with PUBACK, QoS 2 with PUBREC and PUBCOMP, and delivers a resent QoS 2 message once', async () => {
     const deliveries = Buffer.concat([
       encodePublish('homie/a/x', 'one', 1, false, 5),

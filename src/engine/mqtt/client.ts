@@ -92,6 +92,8 @@ export class MqttClient {
     socket.on('data', (chunk: Buffer) => {
       if (socket !== this.#socket) return;
       this.#lastReceived = performance.now();
+      // the broker is alive: its PINGRESP may wait behind a long run of retained messages
+      this.#pingSentAt = 0;
       try {
         reader.push(chunk);
       } catch (error) {
@@ -185,8 +187,8 @@ export class MqttClient {
   }
 
   /**
-   * Keepalive: a PINGREQ once nothing was sent or nothing received for the keepalive period; when the
-   * broker then stays silent for half of it more, the connection is taken for dead and dropped.
+   * Keepalive: a PINGREQ once nothing was sent or nothing received for the keepalive period; when
+   * nothing at all comes from the broker for half of it more, the connection is taken for dead and dropped.
    */
   #scheduleKeepalive(inMs: number): void {
     if (this.options.keepalive === 0) return;
