@@ -50,7 +50,7 @@ const typesOf = (broker: ScriptedBroker, connection = 0) => broker.connections[c
 const settled = async <T>(promise: Promise<T>): Promise<{value: T} | 'pending'> => Promise.race([promise.then(value => ({value})), sleep(150).then(() => 'pending' as const)]);
 
 describe('the MQTT client against a scripted broker', () => {
-  it('a QoS 1 publish is true only once its PUBACK comes; what waits when the connection ends is false; nothing is written while away', async () => {
+  it('a QoS 1 publish is sent only once its PUBACK comes; one waiting when the connection ends is unconfirmed; nothing is written while away', async () => {
     const broker = await scripted({reply: packet => (packet.first >> 4 === TYPE.publish || packet.first >> 4 === TYPE.subscribe ? 'ignore' : 'answer')});
     const {mqtt, seen} = client(broker.port);
     await waitFor(() => mqtt.connected, 'connected');
@@ -60,17 +60,17 @@ describe('the MQTT client against a scripted broker', () => {
     const published = broker.connections[0]!.received.find(p => p.first >> 4 === TYPE.publish)!;
     expect(published.first & 0x06).toBe(0x02); // QoS 1
     broker.connections[0]!.socket.write(Buffer.from([0x40, 2, ...published.body.subarray(13, 15)]));
-    expect(await first).toBe(true);
+    expect(await first).toBe('sent');
 
     const second = mqtt.publish('homie-ota/x', 'two', {qos: 1, retain: false});
     const subscription = mqtt.subscribe([['homie/#', 0]]);
     await waitFor(() => typesOf(broker).filter(t => t === TYPE.publish).length === 2 && typesOf(broker).includes(TYPE.subscribe), 'both at the broker');
     broker.connections[0]!.socket.destroy();
-    expect(await second).toBe(false);
+    expect(await second).toBe('unconfirmed');
     expect(await subscription).toBeNull();
     expect(mqtt.pending).toBe(0);
     expect(mqtt.connected).toBe(false);
-    expect(await mqtt.publish('homie-ota/x', 'three', {qos: 0, retain: false})).toBe(false);
+    expect(await mqtt.publish('homie-ota/x', 'three', {qos: 0, retain: false})).toBe('not sent');
     expect(await mqtt.unsubscribe(['homie/#'])).toBe(false);
     // and it comes back by itself
     await waitFor(() => seen.connects === 2, 'reconnected');

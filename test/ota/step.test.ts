@@ -111,6 +111,9 @@ const table: Row[] = [
   // sending, and ends from outside
   ['the push reached the broker: logged', sent(), {kind: 'published', ok: true}, ctx, 'sending', ['log']],
   ['the broker was down: it waits and is sent again', sent(), {kind: 'published', ok: false}, ctx, 'waiting', ['update'], /broker connection was down/],
+  ['the push left, but the broker connection broke before the broker confirmed it: watched, not sent again', sent(), {kind: 'published', ok: false, unconfirmed: true}, ctx, 'sending', ['log']],
+  ['silence after an unconfirmed push: failed, saying it may never have reached the device', sent(), tick({reconnectedSinceSend: true}), late(FAST.pushAnswer), 'failed', FAILED, /no answer to the push within 4 s, and the broker connection broke after it was sent: it may never have reached the device; retry the job/],
+  ['no download after an unconfirmed $ota: failed, saying so', sent({method: 'v1-ota'}), tick({device: v1Device, reconnectedSinceSend: true}), late(FAST.v1Request), 'failed', FAILED, /and the broker connection broke after it was sent: it may never have reached the device; retry the job/],
   ['a publish that returns after the job moved on changes nothing', flashing(), {kind: 'published', ok: false}, ctx, 'flashing', []],
   ['cancelled by the user: no notice', job({state: 'waiting'}), {kind: 'end', state: 'cancelled', note: 'cancelled by the user'}, ctx, 'cancelled', ['update', 'finished:cancelled'], /cancelled by the user/],
 ];

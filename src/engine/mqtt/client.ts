@@ -7,6 +7,13 @@ export interface PublishOptions {
   readonly retain: boolean;
 }
 
+/**
+ * How a publish ended: `sent` (a QoS 0 message written, or the broker's PUBACK came), `not sent` (no
+ * connection: nothing left), or `unconfirmed` (written, but the connection ended before the PUBACK:
+ * the broker may have it, and may have delivered it).
+ */
+export type PublishOutcome = 'sent' | 'not sent' | 'unconfirmed';
+
 /** What a handler learns of a message besides its topic and payload. */
 export interface MessageInfo {
   readonly retain: boolean;
@@ -49,8 +56,9 @@ const REFUSED: Record<number, string> = {
 /**
  * An MQTT 3.1.1 client for homie-ota's one connection to its broker, clean session: it connects,
  * keeps the connection alive, and tries again every few seconds after it ends or is refused, until
- * end(). Nothing is queued while it is away: a publish, subscribe or unsubscribe then, or one still
- * waiting for its answer when the connection ends, settles false (null for a subscribe). Subscriptions
+ * end(). Nothing is queued or sent again: a publish, subscribe or unsubscribe while it is away, or one
+ * still waiting for its answer when the connection ends, settles as failed (a publish says which of
+ * the two, as only the second may have reached the broker). Subscriptions
  * are not replayed: the owner subscribes again after each `connect`.
  */
 export class MqttClient {
@@ -129,7 +137,7 @@ export class MqttClient {
         this.#write(socket, encodePubcomp(packet.id));
         return;
       case 'puback':
-        return this.#settle(packet.id, 'publish', true);
+        return this.#settle(packet.id, 'publish', 'sent');
       case 'unsuback':
         return this.#settle(packet.id, 'unsubscribe', true);
       case 'suback':
@@ -175,7 +183,7 @@ export class MqttClient {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     this.#inboundQos2.clear();
-    for (const {kind, resolve} of pending) (resolve as (value: unknown) => void)(kind === 'subscribe' ? null : false);
+    for (const {kind, resolve} of pending) (resolve as (value: unknown) => void)(kind === 'subscribe' ? null : kind === 'publish' ? 'unconfirmed' : false);
     this.handlers.close();
     if (this.#ended) return;
     this.#reconnectTimer = setTimeout(() => {
@@ -223,15 +231,15 @@ export class MqttClient {
     this.#write(socket, PINGREQ);
   }
 
-  /** QoS 0: true once handed to the socket; QoS 1: true when the broker's PUBACK comes. False when not connected or the connection ends first. */
-  publish(topic: string, payload: string | Buffer, options: PublishOptions): Promise<boolean> {
+  /** QoS 0: sent once handed to the socket; QoS 1: sent when the broker's PUBACK comes. */
+  publish(topic: string, payload: string | Buffer, options: PublishOptions): Promise<PublishOutcome> {
     const socket = this.#socket;
-    if (!socket || !this.#connected) return Promise.resolve(false);
+    if (!socket || !this.#connected) return Promise.resolve('not sent');
     if (options.qos === 0) {
       this.#write(socket, encodePublish(topic, payload, 0, options.retain));
-      return Promise.resolve(true);
+      return Promise.resolve('sent');
     }
-    return this.#request<boolean>('publish', false, id => encodePublish(topic, payload, 1, options.retain, id));
+    return this.#request<PublishOutcome>('publish', 'not sent', id => encodePublish(topic, payload, 1, options.retain, id));
   }
 
   /** The granted QoS of each filter (128: refused), or null when not connected or the connection ended first. */

@@ -4,9 +4,9 @@ import type {MqttSettings} from '../../config/schema.js';
 import type {Log} from '../log.js';
 import {readRegularFileSync} from '../util/safe-file.js';
 import {printable} from '../util/text.js';
-import {MqttClient, type MessageInfo, type PublishOptions} from './client.js';
+import {MqttClient, type MessageInfo, type PublishOptions, type PublishOutcome} from './client.js';
 
-export type {MessageInfo, PublishOptions} from './client.js';
+export type {MessageInfo, PublishOptions, PublishOutcome} from './client.js';
 
 export type MqttStateName = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -246,14 +246,21 @@ export class MqttConnection {
 
   /** Publish; resolves false instead of throwing when the broker is away, or the connection ends before a QoS 1 PUBACK. */
   async publish(topic: string, payload: string | Buffer, options: PublishOptions = {qos: 1, retain: false}): Promise<boolean> {
+    return (await this.send(topic, payload, options)) === 'sent';
+  }
+
+  /** Publish, saying whether the message never left, or left and went unconfirmed (then logged: the broker may have it). */
+  async send(topic: string, payload: string | Buffer, options: PublishOptions = {qos: 1, retain: false}): Promise<PublishOutcome> {
     const client = this.#client;
-    if (!client || !client.connected) return false;
+    if (!client || !client.connected) return 'not sent';
     try {
-      return await client.publish(topic, payload, options);
+      const outcome = await client.publish(topic, payload, options);
+      if (outcome === 'unconfirmed') this.log.warn(`publish to ${topic.slice(0, 120)}: the connection ended before the broker confirmed it`);
+      return outcome;
     } catch (error) {
       // an unsendable message (a topic over 65,535 bytes)
       this.log.warn(`publish to ${topic.slice(0, 120)} failed: ${(error as Error).message}`);
-      return false;
+      return 'not sent';
     }
   }
 

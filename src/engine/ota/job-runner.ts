@@ -1,6 +1,7 @@
 import type {FirmwareRecord} from '../firmware/store.js';
 import type {DeviceRecord} from '../inventory/inventory.js';
 import type {Log} from '../log.js';
+import type {PublishOutcome} from '../mqtt/client.js';
 import {describeJob, isFinal, TRANSFER_STATES, type Job} from './job.js';
 import type {OtaEvents} from './event-publisher.js';
 import type {JobBook} from './job-book.js';
@@ -129,7 +130,7 @@ export class JobRunner {
       slots: this.#passSlots,
       gate: waiting ? rollouts.gate(job) : null,
       readonly: settings.readonly,
-      reconnectedSinceSend: (job.state === 'flashing' || job.state === 'rebooting') && push.reconnectedSince(job.id),
+      reconnectedSinceSend: (job.state === 'sending' || job.state === 'flashing' || job.state === 'rebooting') && push.brokeSince(job.id),
     };
   }
 
@@ -196,14 +197,15 @@ export class JobRunner {
     await jobs.saveNow().catch(() => {});
     if (!this.#started || jobs.get(job.id)?.state !== 'sending') return;
     push.sending(job.id);
-    let published: boolean;
+    let outcome: PublishOutcome;
     if (job.method === 'mqtt-push') {
       const sent = await push.send(device, firmware);
       if ('error' in sent) return this.apply(job.id, {kind: 'end', state: 'failed', note: sent.error});
-      published = sent.published;
+      outcome = sent.outcome;
     } else {
-      published = await pull.send(job, device, firmware);
+      outcome = await pull.send(job, device, firmware);
     }
-    this.apply(job.id, {kind: 'published', ok: published});
+    if (outcome === 'unconfirmed') push.unconfirmed(job.id);
+    this.apply(job.id, {kind: 'published', ok: outcome === 'sent', unconfirmed: outcome === 'unconfirmed'});
   }
 }

@@ -1,4 +1,4 @@
-import type {PublishOptions} from '../mqtt/client.js';
+import type {PublishOptions, PublishOutcome} from '../mqtt/client.js';
 import type {FirmwareRecord} from '../firmware/store.js';
 import type {DeviceRecord} from '../inventory/inventory.js';
 
@@ -43,9 +43,12 @@ export interface FirmwareCatalog {
   pathOf(record: FirmwareRecord): string;
 }
 
-/** Publishes on homie-ota's MQTT connection; false when it did not reach the broker. */
+/** Publishes on homie-ota's MQTT connection. */
 export interface MqttPublisher {
+  /** false when it did not reach the broker, or may not have */
   publish(topic: string, payload: string | Buffer, options: PublishOptions): Promise<boolean>;
+  /** sent, not sent, or unconfirmed (it left, and the connection broke before the broker confirmed it) */
+  send(topic: string, payload: string | Buffer, options: PublishOptions): Promise<PublishOutcome>;
   /** connections made so far: a reconnect during a transfer explains a stall */
   readonly status: {readonly connects: number};
 }

@@ -1,4 +1,5 @@
 import type {FirmwareRecord} from '../firmware/store.js';
+import type {PublishOutcome} from '../mqtt/client.js';
 import type {DeviceRecord} from '../inventory/inventory.js';
 import type {Job} from './job.js';
 import type {MqttPublisher} from './ports.js';
@@ -24,10 +25,10 @@ export class PullTransport implements PullJobs {
   constructor(private readonly mqtt: MqttPublisher, private readonly queue: PullQueue) {}
 
   /** Publish `$ota`; whether it reached the broker. */
-  send(job: Job, device: DeviceRecord, firmware: FirmwareRecord): Promise<boolean> {
+  send(job: Job, device: DeviceRecord, firmware: FirmwareRecord): Promise<PublishOutcome> {
     const payload = v1OtaPayload(firmware.name, firmware.version)!;
     this.#payloads.set(job.id, payload);
-    return this.mqtt.publish(`${device.prefix}/${device.id}/$ota`, payload, {qos: 1, retain: false});
+    return this.mqtt.send(`${device.prefix}/${device.id}/$ota`, payload, {qos: 1, retain: false});
   }
 
   forget(jobId: string): void {

@@ -1,5 +1,6 @@
 import type {FirmwareRecord} from '../firmware/store.js';
 import type {DeviceRecord} from '../inventory/inventory.js';
+import type {PublishOutcome} from '../mqtt/client.js';
 import type {FirmwareLookup, MqttPublisher} from './ports.js';
 import {pushTopic} from './push-status.js';
 
@@ -12,6 +13,8 @@ const STATUS_SUFFIX = '/$implementation/ota/status';
 export class PushTransport {
   /** broker connections made before each transfer began: a reconnect since explains a stall */
   readonly #connectsAtSend = new Map<string, number>();
+  /** jobs whose push or `$ota` left while the connection broke before the broker confirmed it */
+  readonly #unconfirmed = new Set<string>();
 
   constructor(
     private readonly mqtt: MqttPublisher,
@@ -31,22 +34,29 @@ export class PushTransport {
   /** Note the connection count before publishing: a reconnect during the transfer explains a stall. */
   sending(jobId: string): void {
     this.#connectsAtSend.set(jobId, this.mqtt.status.connects);
+    this.#unconfirmed.delete(jobId);
   }
 
-  /** The broker connection broke and came back since the job's transfer began. */
-  reconnectedSince(jobId: string): boolean {
-    return this.mqtt.status.connects > (this.#connectsAtSend.get(jobId) ?? Infinity);
+  /** The job's push or `$ota` left, and the connection broke before the broker confirmed it. */
+  unconfirmed(jobId: string): void {
+    this.#unconfirmed.add(jobId);
+  }
+
+  /** The broker connection broke since the job's transfer began (it came back, or took an unconfirmed publish with it). */
+  brokeSince(jobId: string): boolean {
+    return this.#unconfirmed.has(jobId) || this.mqtt.status.connects > (this.#connectsAtSend.get(jobId) ?? Infinity);
   }
 
   /** Push the image (MD5 checked as it is read); whether it reached the broker, or why it could not be read. */
-  async send(device: DeviceRecord, firmware: FirmwareRecord): Promise<{published: boolean} | {error: string}> {
+  async send(device: DeviceRecord, firmware: FirmwareRecord): Promise<{outcome: PublishOutcome} | {error: string}> {
     const read = await this.firmware.readChecked(firmware);
     if (!read.ok) return {error: read.reason};
     const payload = this.settings.base64 ? Buffer.from(read.data.toString('base64'), 'latin1') : read.data;
-    return {published: await this.mqtt.publish(pushTopic(device.prefix, device.id, firmware.md5), payload, {qos: 1, retain: false})};
+    return {outcome: await this.mqtt.send(pushTopic(device.prefix, device.id, firmware.md5), payload, {qos: 1, retain: false})};
   }
 
   forget(jobId: string): void {
     this.#connectsAtSend.delete(jobId);
+    this.#unconfirmed.delete(jobId);
   }
 }

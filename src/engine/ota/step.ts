@@ -41,7 +41,7 @@ export interface TickView {
   readonly gate: {readonly reason: string; readonly kind: WaitKind} | null;
   /** --readonly: nothing is started */
   readonly readonly: boolean;
-  /** the broker connection broke and came back since the transfer began */
+  /** the broker connection broke since the transfer began (and came back, or took the unconfirmed push or `$ota` with it) */
   readonly reconnectedSinceSend: boolean;
 }
 
@@ -51,8 +51,8 @@ export type StepEvent =
   | {readonly kind: 'status'; readonly status: PushStatus}
   /** the HTTP download of a Homie 1.x job moved on, completed or stopped */
   | {readonly kind: 'download'; readonly done: number; readonly total: number; readonly finished: boolean; readonly error?: string}
-  /** the push or `$ota` reached the broker (ok) or not */
-  | {readonly kind: 'published'; readonly ok: boolean}
+  /** the push or `$ota` reached the broker (ok) or not; `unconfirmed`: it left, and the connection broke before the broker confirmed it */
+  | {readonly kind: 'published'; readonly ok: boolean; readonly unconfirmed?: boolean}
   /** ended from outside: cancelled by the user or a rollout, failed by the pull endpoint or a firmware read */
   | {readonly kind: 'end'; readonly state: FinalState; readonly note: string};
 
@@ -75,6 +75,8 @@ export function step(job: Job, event: StepEvent, ctx: StepContext): Step {
     case 'published':
       if (job.state !== 'sending') return same(job);
       if (event.ok) return {job, effects: [{type: 'log', text: `sent ${describeJob(job)}`}]};
+      // it may have reached the device: never sent a second time blindly, the device is watched
+      if (event.unconfirmed) return {job, effects: [{type: 'log', text: `sent ${describeJob(job)}, but the broker connection broke before the broker confirmed it: watching whether the device got it`}]};
       // it never reached the broker, so the device was not attempted: wait and send again
       return changed(transition(job, 'waiting', ctx.now, 'the broker connection was down; will send again', {waitingFor: 'the broker connection; will send again', waitKind: 'broker', sentAt: undefined, progress: undefined}));
     case 'end':
@@ -151,6 +153,7 @@ function watchTransfer(job: Job, view: TickView, {now, timings, otaUrl}: StepCon
   if (!job.sentAt) return same(job);
   if (job.method === 'v1-ota') {
     if (job.state === 'sending' && !job.acceptedAt && now - job.sentAt > timings.v1Request) {
+      if (view.reconnectedSinceSend) return finish(job, 'failed', `the device did not download the firmware within ${seconds(timings.v1Request)} s of $ota, and the broker connection broke after it was sent: it may never have reached the device; retry the job`, now);
       return finish(job, 'failed', `the device did not download the firmware within ${seconds(timings.v1Request)} s of $ota: check that its ota.host/ota.port/ota.path point at ${otaUrl}`, now);
     }
     return same(job);
@@ -162,6 +165,7 @@ function watchTransfer(job: Job, view: TickView, {now, timings, otaUrl}: StepCon
     return changed(transition(job, 'rebooting', now, `the device went offline at ${pct}% of the transfer: waiting to see what it runs`, {flashedAt: now, sawReboot: true, cutAt: pct}));
   }
   if (job.state === 'sending' && now - job.sentAt > timings.pushAnswer) {
+    if (view.reconnectedSinceSend) return finish(job, 'failed', `no answer to the push within ${seconds(timings.pushAnswer)} s, and the broker connection broke after it was sent: it may never have reached the device; retry the job`, now);
     return finish(job, 'failed', `no answer to the push within ${seconds(timings.pushAnswer)} s: the device ignored it (homie-esp8266 older than 2.0? a broker message size limit below ${job.firmware.size} bytes?)`, now);
   }
   if (job.state === 'flashing' && job.progress && now - job.progress.lastAt > timings.progressStall) {
