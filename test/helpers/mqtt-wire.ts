@@ -1,6 +1,6 @@
 /**
  * The raw test clients (homie-publisher, hostile-mqtt) write bytes no library would send, or faster than
- * one would. They use the simulator's MQTT 3.1.1 codec, homie-ota's one codec for raw packets.
+ * one would. They use homie-ota's MQTT 3.1.1 codec (src/mqtt/packets.ts), its one codec for raw packets.
  */
 import {encodeConnect, encodePublishHead, parseFixedHeader} from '../../src/mqtt/packets.js';
 
