@@ -24,7 +24,7 @@ export type DiscoveryMqtt = Pick<MqttConnection, 'subscribe' | 'unsubscribe' | '
  * 3. a barrier (an UNSUBSCRIBE of a filter we never used; its UNSUBACK comes after everything before
  *    it) and a short quiet period mark "every attribute loaded", then discovery runs once more to
  *    catch any device whose discovery messages a busy broker dropped.
- * Everything restarts after each reconnect: the session is clean and MQTT.js does not resubscribe.
+ * Everything restarts after each reconnect: the session is clean and the MQTT client does not resubscribe by itself.
  */
 
 export type DiscoveryPhase = 'offline' | 'discovering' | 'loading' | 'verifying' | 'complete';
