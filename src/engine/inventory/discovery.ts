@@ -342,7 +342,7 @@ export class Discovery {
   #setPhase(phase: DiscoveryPhase): void {
     if (phase === this.#phase) return;
     this.#phase = phase;
-    this.mqtt.promptAcks?.(phase === 'loading' || phase === 'verifying');
+    this.mqtt.promptAcks?.(phase === 'discovering' || phase === 'loading' || phase === 'verifying');
     this.host.changed();
   }
 }

@@ -257,7 +257,9 @@ export class Inventory {
       void this.#discovery.drop(entry.base);
       return;
     }
-    const urgent = created || important;
+    // while the first load runs, the retained attributes it brings are told once a second with the
+    // rest: told within 50 ms, thousands of devices' records were rebuilt for every filter of the load
+    const urgent = created || (important && (!packet.retain || this.#discovery.firstLoadDone));
     this.#markChanged(key, urgent || target.path === '$implementation/ota/status', created);
     this.#markUnsaved(urgent ? 'important' : 'volatile');
   }
