@@ -9,17 +9,21 @@
  *   Keys go through the input pacer, as the app reads them (one row reads them directly, to compare),
  *   and a last row writes 10 PgDn at once (keys typed ahead) and waits for the frame of the last page;
  * - CPU of this process (engine + UI) over 10 s of live updates without keys, in % of one core.
- * Targets (2-core machine): keypress ≤ 30 ms, CPU < 25 %. BENCH_UI_DEVICES changes the fleet size.
+ * Targets (2-core machine): keypress ≤ 30 ms, CPU < 25 %. BENCH_UI_DEVICES changes the fleet size;
+ * BENCH_PROFILE=<file.cpuprofile> writes a CPU profile of the keypress rounds (node:inspector), which
+ * `node --import tsx scripts/profile-load.ts top <file>` summarises.
  */
 import {spawn} from 'node:child_process';
+import {createRequire} from 'node:module';
 import {EventEmitter} from 'node:events';
+import fs from 'node:fs';
+import {Session} from 'node:inspector/promises';
 import stripAnsi from 'strip-ansi';
 import type {BenchResult} from './run.js';
 import {percentile} from './lib/stats.js';
 import {RAW_MQTT_PRELUDE} from './lib/raw-mqtt-script.js';
 import {createEngine, type Engine} from '../src/engine/engine.js';
 import {createEngineSource} from '../src/store/engine-source.js';
-import {MAX_FPS} from '../src/ui/run-ui.js';
 import {PacedInput} from '../src/ui/input/paced-input.js';
 import {findMosquitto, startMosquitto} from '../test/helpers/mosquitto.js';
 import {publishFleet} from '../test/helpers/homie-publisher.js';
@@ -84,10 +88,20 @@ setInterval(() => {
 }, 50);
 `;
 
-// React and the UI load inside run(), after NODE_ENV is set as the app sets it (main.ts)
+// React and the UI load inside run(), after NODE_ENV is set as the app sets it (main.ts): a static
+// import of anything that imports Ink (src/ui/run-ui.tsx included) would load React's development build
 type Ui = {React: typeof import('react'); render: typeof import('ink').render; App: typeof import('../src/ui/app.js').App;
-  PersistentStateProvider: typeof import('../src/ui/context.js').PersistentStateProvider; Providers: typeof import('../src/ui/context.js').Providers};
+  PersistentStateProvider: typeof import('../src/ui/context.js').PersistentStateProvider; Providers: typeof import('../src/ui/context.js').Providers;
+  maxFps: number};
 let ui: Ui;
+
+/** React's build is chosen once, when it is first loaded: refuse to measure the development build, which the app never runs. */
+function assertProductionReact(): void {
+  // (the cache also lists, unloaded, the build Node's export analysis saw but did not run)
+  const cache = createRequire(import.meta.url).cache;
+  const development = Object.keys(cache).find(file => /[\\/]react[\\w-]*\.development\.js$/.test(file) && cache[file]?.loaded);
+  if (development) throw new Error(`React's development build is loaded (${development}): the UI must load only after NODE_ENV=production is set, inside run()`);
+}
 
 /** Ink's own time per frame (layout and output, React not included), from its onRender option. */
 const inkTimes: number[] = [];
@@ -152,7 +166,7 @@ async function measureKeys(engine: Engine, maxFps: number | 'debug', presses: nu
 async function measureCpu(engine: Engine, seconds: number, sortKeys: string): Promise<{cpu: number; frames: number}> {
   const stdout = new FakeStdout();
   const stdin = new FakeStdin();
-  const instance = mount(engine, stdout, stdin, {maxFps: MAX_FPS});
+  const instance = mount(engine, stdout, stdin, {maxFps: ui.maxFps});
   try {
     await new Promise(resolve => setTimeout(resolve, 500));
     for (const key of sortKeys) {
@@ -171,6 +185,24 @@ async function measureCpu(engine: Engine, seconds: number, sortKeys: string): Pr
   }
 }
 
+/** Runs `work` under the CPU profiler when BENCH_PROFILE names a file to write the profile to. */
+async function profiled<T>(work: () => Promise<T>): Promise<T> {
+  const file = process.env.BENCH_PROFILE;
+  if (!file) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', {interval: 200});
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const {profile} = await session.post('Profiler.stop');
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -181,8 +213,10 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void>
 
 export async function run(): Promise<BenchResult> {
   process.env.NODE_ENV ??= 'production';
-  const [React, ink, app, context] = await Promise.all([import('react'), import('ink'), import('../src/ui/app.js'), import('../src/ui/context.js')]);
-  ui = {React: React.default ?? React, render: ink.render, App: app.App, PersistentStateProvider: context.PersistentStateProvider, Providers: context.Providers};
+  const [React, ink, app, context, runUi] = await Promise.all([import('react'), import('ink'), import('../src/ui/app.js'), import('../src/ui/context.js'), import('../src/ui/run-ui.js')]);
+  ui = {React: React.default ?? React, render: ink.render, App: app.App, PersistentStateProvider: context.PersistentStateProvider, Providers: context.Providers, maxFps: runUi.MAX_FPS};
+  assertProductionReact();
+  const MAX_FPS = ui.maxFps;
   if (!findMosquitto()) return {title: 'Devices view under load', columns: ['result'], rows: [['skipped: mosquitto is not installed']]};
   const count = Number(process.env.BENCH_UI_DEVICES ?? 20_000);
   const rate = 500;
@@ -206,13 +240,15 @@ export async function run(): Promise<BenchResult> {
     // in two rounds, so a machine that gets busier halfway does not favour the runs measured first
     const latencies = runs.map(() => [] as number[]);
     const ink: number[] = [];
-    for (let round = 0; round < 2; round++) {
-      for (const [i, run] of runs.entries()) {
-        inkTimes.length = 0;
-        latencies[i]!.push(...await measureKeys(engine, run.mode, 20, {paced: run.paced, burst: 'burst' in run ? run.burst : 1}));
-        if (i === 0) ink.push(...inkTimes);
+    await profiled(async () => {
+      for (let round = 0; round < 2; round++) {
+        for (const [i, run] of runs.entries()) {
+          inkTimes.length = 0;
+          latencies[i]!.push(...await measureKeys(engine, run.mode, 20, {paced: run.paced, burst: 'burst' in run ? run.burst : 1}));
+          if (i === 0) ink.push(...inkTimes);
+        }
       }
-    }
+    });
     for (const [i, run] of runs.entries()) {
       const l = latencies[i]!;
       rows.push([run.label, ms(percentile(l, 50)), ms(percentile(l, 95)), ms(Math.max(...l)), 'target' in run ? run.target : '≤ 30 ms']);
