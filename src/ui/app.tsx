@@ -1,5 +1,5 @@
 import type React from 'react';
-import {useCallback, useEffect, useState} from 'react';
+import {useCallback, useEffect, useMemo, useState} from 'react';
 import {Box, useApp} from 'ink';
 import {Header, type Tab} from './components/header.js';
 import {headerLines} from './components/header-lines.js';
@@ -7,9 +7,9 @@ import {Footer, type FooterMessage} from './components/footer.js';
 import {HelpOverlay} from './components/help-overlay.js';
 import {Confirm} from './components/confirm.js';
 import {PanelErrorBoundary} from './components/error-boundary.js';
-import {useSnapshot, useStore} from './context.js';
+import {useSnapshot, useSnapshotSelector, useStore} from './context.js';
 import {KeyboardProvider, useKeyboardState} from './keyboard.js';
-import {hintsFor, type Command, type Scope} from './keymap.js';
+import {hintsFor, type Command, type Hint, type Scope} from './keymap.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {LogView} from './views/log/log-view.js';
 import type {DashboardSnapshot} from '../store/dashboard-store.js';
@@ -112,14 +112,17 @@ function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
   readonly askQuit: string | null;
   readonly onQuitAnswer: (yes: boolean) => void;
 }) {
-  const snapshot = useSnapshot();
+  // not the whole snapshot: a snapshot that changes nothing drawn here must not redraw the frame
+  // (every host element React renders again costs Ink a whole frame), so the header and the footer
+  // read it themselves and this reads only what sizes the body
   const {columns, rows} = useTerminalSize();
   const {activeScopes, modalOpen} = useKeyboardState();
-  const status = headerLines(snapshot, columns);
+  const statusCount = useSnapshotSelector(snapshot => headerLines(snapshot, columns).length);
+  const readonly = useSnapshotSelector(snapshot => snapshot.readonly);
+  const demo = useSnapshotSelector(snapshot => snapshot.settings.demo);
   // the frame stays at least one line shorter than the terminal (style.md §2d-3)
-  const bodyHeight = Math.max(3, rows - 1 - status.length - 1 - FOOTER_LINES);
+  const bodyHeight = Math.max(3, rows - 1 - statusCount - 1 - FOOTER_LINES);
   const spec = VIEWS.find(v => v.id === view)!;
-  const tabs: Tab[] = VIEWS.map(v => ({key: v.key, label: v.label(snapshot), active: v.id === view}));
   const viewScopes: readonly Scope[] = activeScopes.length > 0 ? activeScopes : [];
   const [helpScopes, setHelpScopes] = useState<readonly Scope[]>([]);
   useEffect(() => {
@@ -128,18 +131,17 @@ function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [help, viewScopes.join(',')]);
 
-  const message = footerMessage(snapshot, flash);
   // while a dialog or prompt is open its keys are the only ones that work: show only those
-  const hints = hintsFor(modalOpen ? viewScopes : [...viewScopes, 'global'], snapshot.readonly);
+  const hints = hintsFor(modalOpen ? viewScopes : [...viewScopes, 'global'], readonly);
   const Body = spec.Component;
   return (
     <Box flexDirection="column" width={columns} height={rows - 1}>
-      <Header lines={status} tabs={tabs} width={columns} />
-      <Box height={bodyHeight} flexDirection="column" overflow="hidden">
+      <HeaderBar view={view} width={columns} />
+      <Box height={bodyHeight} flexDirection="column" overflowY="hidden">
         {askQuit ? (
           <Confirm
             question={askQuit}
-            detail={snapshot.settings.demo
+            detail={demo
               ? 'The demo ends here: its devices stop and its folder is deleted; nothing resumes.'
               : 'Waiting updates resume when homie-ota starts again; a transfer in progress finishes on the device and is checked after the restart.'}
             width={columns}
@@ -147,16 +149,34 @@ function Dashboard({view, help, closeHelp, flash, askQuit, onQuitAnswer}: {
             onCancel={() => onQuitAnswer(false)}
           />
         ) : help ? (
-          <HelpOverlay scopes={helpScopes} readonly={snapshot.readonly} height={bodyHeight} width={columns} onClose={closeHelp} />
+          <HelpOverlay scopes={helpScopes} readonly={readonly} height={bodyHeight} width={columns} onClose={closeHelp} />
         ) : (
           <PanelErrorBoundary key={view} name={spec.title}>
             <Body height={bodyHeight} width={columns} isActive={!help} />
           </PanelErrorBoundary>
         )}
       </Box>
-      <Footer hints={hints} message={message} width={columns} />
+      <FooterBar hints={hints} flash={flash} width={columns} />
     </Box>
   );
+}
+
+/** The status line(s) and the tabs, from the snapshot; drawn again only when their text changes. */
+function HeaderBar({view, width}: {readonly view: ViewId; readonly width: number}) {
+  const snapshot = useSnapshot();
+  const lines = headerLines(snapshot, width);
+  const tabs: Tab[] = VIEWS.map(v => ({key: v.key, label: v.label(snapshot), active: v.id === view}));
+  return useMemo(() => <Header lines={lines} tabs={tabs} width={width} />,
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [JSON.stringify(lines), JSON.stringify(tabs), width]);
+}
+
+/** The message line and the key hints; drawn again only when their text changes. */
+function FooterBar({hints, flash, width}: {readonly hints: readonly Hint[]; readonly flash: Flash | null; readonly width: number}) {
+  const message = footerMessage(useSnapshot(), flash);
+  return useMemo(() => <Footer hints={hints} message={message} width={width} />,
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [JSON.stringify(hints), message?.text, message?.tone, width]);
 }
 
 /** A message of the dashboard itself (a key refused in --readonly), shown until `until`. */

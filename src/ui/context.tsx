@@ -27,6 +27,15 @@ export function useSnapshot(): DashboardSnapshot {
   return useSyncExternalStore(store.subscribe, store.getSnapshot);
 }
 
+/**
+ * One value derived from the snapshot: the component re-renders only when it changes (compared with
+ * Object.is, so return a string, number or boolean, or an object kept from the snapshot).
+ */
+export function useSnapshotSelector<T>(select: (snapshot: DashboardSnapshot) => T): T {
+  const store = useStore();
+  return useSyncExternalStore(store.subscribe, () => select(store.getSnapshot()));
+}
+
 /** The actions (forget a device, start a job, …). Views never reach the engine, MQTT or HTTP directly. */
 export function useActions(): DashboardActions {
   const actions = useContext(ActionsContext);
