@@ -45,6 +45,8 @@ export interface RenderedDashboard {
   readonly store: DashboardStore;
   /** the last frame without colours */
   frame(): string;
+  /** how many frames Ink has drawn so far (every render it lays out and writes) */
+  frames(): number;
   /** type keys one at a time ("jj" is two), each once the dashboard has handled the one before */
   press(...sequence: string[]): Promise<void>;
   /** write data as one read, as a paste or keys typed ahead arrive */
@@ -146,6 +148,7 @@ export async function renderSource({store, actions}: {readonly store: DashboardS
   return {
     store,
     frame,
+    frames: () => instance.stdout.frames.length,
     async press(...sequence) {
       for (const key of sequence.flatMap(splitKeys)) {
         instance.stdin.write(key);

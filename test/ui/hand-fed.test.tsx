@@ -2,7 +2,7 @@ import {afterEach, describe, expect, it} from 'vitest';
 import type {DeviceRecord} from '../../src/engine/inventory/types.js';
 import {keys, renderSource, stillFrame, type RenderedDashboard} from '../helpers/render-ui.js';
 import {deviceDetail, deviceRecord, firmwareRecord, handSource, job, NOW, type HandMade} from '../helpers/snapshots.js';
-import {waitFor} from '../helpers/wait-for.js';
+import {sleep, waitFor} from '../helpers/wait-for.js';
 
 /** The views on stores fed by hand: no engine, no broker; what a key asks for is recorded. */
 
@@ -107,6 +107,25 @@ describe('the Devices view on hand-made data', () => {
     expect(ui.frame()).toContain('dev-00001');
     source.store.feed(s => ({...s, devices: {...s.devices, total: 2, devices: s.devices.devices.filter(d => d.id !== 'dev-00001')}}));
     await waitFor(() => !ui!.frame().includes('dev-00001'), 'the row to go');
+  });
+
+  it('draws no frame for a snapshot that changes only devices off screen, and shows their change when they come into view', async () => {
+    const source = handSource({devices: fleet(200)});
+    ui = await renderSource(source);
+    await ui.waitForText('dev-00000');
+    await sleep(100);
+    const drawn = ui.frames();
+    const change = (i: number, uptime: number) => source.store.feed(s => ({...s, devices: {...s.devices,
+      devices: s.devices.devices.map(d => (d.id === id(i) ? {...d, uptime, signal: 5} : d))}}));
+    change(150, 90_061);
+    await sleep(100);
+    expect(ui.frames()).toBe(drawn);
+    // a device on screen changes: drawn at once
+    change(1, 7200);
+    expect(rowOf(await ui.waitForText(/dev-00001 .* 2h 0m/), 'dev-00001')).toMatch(/▂··· dev-00001/);
+    expect(ui.frames()).toBeGreaterThan(drawn);
+    await ui.press('/dev-00150\r');
+    expect(await ui.waitForText('1 shown')).toMatch(/\n.*▂··· dev-00150 .* 1d 1h/);
   });
 
   it('shows the focused device: its detail, the job running now and its OTA history', async () => {
