@@ -51,8 +51,8 @@ const common = {
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // function and class names stay as written: stack traces in homie-ota.log remain readable
-  keepNames: true,
+  // not minified, so stack traces in homie-ota.log stay readable; no keepNames either: it wraps every
+  // function made at run time in a call that sets its name (8 ms of a 5,000-device load, and garbage)
   legalComments: 'none',
   logLevel: 'warning',
   // bundled CommonJS packages (mqtt-packet, busboy, …) call require() for Node's own modules

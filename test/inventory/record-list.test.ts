@@ -47,4 +47,23 @@ describe('the record list', () => {
     expect(third.map(r => r.state)).toEqual(['lost', 'sleeping', 'lost']);
     expect(list.states).toEqual({lost: 2, sleeping: 1});
   });
+
+  it('appends devices that come, in the order they came, with the counts, as a full rebuild would list them', () => {
+    const entries = fleet();
+    const list = new RecordList();
+    list.update(entries, build);
+    for (const id of ['z', 'm']) {
+      const entry = new DeviceEntry('homie', id, false, true);
+      entry.set('$state', id === 'z' ? 'lost' : 'ready');
+      entries.set(entry.key, entry);
+      list.changed(entry.key);
+    }
+    setState(entries, list, 'a', 'init');
+    const appended = list.list(entries, build);
+    expect(appended.map(r => `${r.id}:${r.state}`)).toEqual(['a:init', 'b:ready', 'c:ready', 'z:lost', 'm:ready']);
+    expect(list.states).toEqual({init: 1, ready: 3, lost: 1});
+    expect(list.online).toBe(4);
+    const rebuilt = new RecordList().list(entries, build);
+    expect(appended.map(r => r.key)).toEqual(rebuilt.map(r => r.key));
+  });
 });

@@ -260,7 +260,8 @@ export class Inventory {
     // while the first load runs, the retained attributes it brings are told once a second with the
     // rest: told within 50 ms, thousands of devices' records were rebuilt for every filter of the load
     const urgent = created || (important && (!packet.retain || this.#discovery.firstLoadDone));
-    this.#markChanged(key, urgent || target.path === '$implementation/ota/status', created);
+    // a new device is appended to the record list, not a reason to rebuild it (see RecordList)
+    this.#markChanged(key, urgent || target.path === '$implementation/ota/status');
     this.#markUnsaved(urgent ? 'important' : 'volatile');
   }
 

@@ -4,7 +4,8 @@ import type {DeviceRecord, DeviceState} from './types.js';
 /**
  * The inventory as an array of records, rebuilt incrementally: when a few of 20,000 devices changed,
  * only their records are replaced, in a copy of the array once list() has handed it out, else in place
- * (a full rebuild happens only when devices come or go). The array list() returns is a new object after
+ * (a device that came is appended; a full rebuild happens only when devices go, or everything changed:
+ * while 5,000 devices appear, GET /api/inventory asked every 10 ms rebuilt the list each time). The array list() returns is a new object after
  * every change and the same object otherwise,
  * so consumers compare by identity. Online, unconfirmed and per-state counts are kept on the way, so
  * GET /api/inventory (asked often while a fleet loads) never walks the list.
@@ -21,7 +22,7 @@ export class RecordList {
   #unconfirmed = 0;
   #states: Partial<Record<DeviceState, number>> = {};
 
-  /** one device changed */
+  /** one device changed, or came (the entries' order is the order devices came in: it goes last) */
   changed(key: string): void {
     this.#dirty.add(key);
     this.#current = null;
@@ -85,10 +86,17 @@ export class RecordList {
   #patch(entries: ReadonlyMap<string, DeviceEntry>, build: (entry: DeviceEntry) => DeviceRecord): boolean {
     const records = this.#handedOut ? this.#records.slice() : this.#records;
     for (const key of this.#dirty) {
-      const at = this.#position.get(key);
       const entry = entries.get(key);
-      if (at === undefined || !entry) return false;
+      if (!entry) return false;
+      const at = this.#position.get(key);
       const record = build(entry);
+      if (at === undefined) {
+        // dirty keys come in the order they were first marked, and a new device is marked as it comes
+        this.#position.set(key, records.length);
+        records.push(record);
+        this.#count(record, 1);
+        continue;
+      }
       this.#count(records[at]!, -1);
       this.#count(record, 1);
       records[at] = record;
