@@ -52,6 +52,11 @@ describe('the record list', () => {
     const entries = fleet();
     const list = new RecordList();
     list.update(entries, build);
+    let builds = 0;
+    const counted = (entry: DeviceEntry) => {
+      builds++;
+      return build(entry);
+    };
     for (const id of ['z', 'm']) {
       const entry = new DeviceEntry('homie', id, false, true);
       entry.set('$state', id === 'z' ? 'lost' : 'ready');
@@ -59,7 +64,9 @@ describe('the record list', () => {
       list.changed(entry.key);
     }
     setState(entries, list, 'a', 'init');
-    const appended = list.list(entries, build);
+    const appended = list.list(entries, counted);
+    // the two that came and the one that changed, not the whole list again
+    expect(builds).toBe(3);
     expect(appended.map(r => `${r.id}:${r.state}`)).toEqual(['a:init', 'b:ready', 'c:ready', 'z:lost', 'm:ready']);
     expect(list.states).toEqual({init: 1, ready: 3, lost: 1});
     expect(list.online).toBe(4);
