@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import type {DeviceRecord} from '../../src/engine/inventory/inventory.js';
 import type {FirmwareRecord} from '../../src/engine/firmware/store.js';
-import {planUpdate} from '../../src/engine/ota/plan.js';
+import {planUpdate, STILL_LOADING} from '../../src/engine/ota/plan.js';
 import {explainPushStatus, parsePushStatus} from '../../src/engine/ota/push-status.js';
 
 const device = (patch: Partial<DeviceRecord> & {fw?: DeviceRecord['fw']} = {}): DeviceRecord => ({
@@ -44,6 +44,26 @@ describe('planUpdate', () => {
   it('warns when the firmware name changes or a chip is unknown', () => {
     const plan = planUpdate(device({implementation: undefined}), firmware({name: 'sensor', chip: 'unknown'}));
     expect(plan).toMatchObject({kind: 'go', warnings: ['the chip of relay-1.2.0.bin is unknown', 'the device does not say which chip it is', 'changes the firmware from relay to sensor']});
+  });
+});
+
+describe('planUpdate on a device whose attributes are still arriving', () => {
+  it('queues what may yet come (OTA support, chip) with a note, and plans again on the complete record', () => {
+    const lacking = device({otaEnabled: undefined, implementation: undefined});
+    expect(planUpdate(lacking, firmware(), {loading: true})).toEqual({kind: 'go', method: 'mqtt-push', warnings: [STILL_LOADING]});
+    // the same record once the load is over: the refusal it deserves
+    expect(planUpdate(lacking, firmware())).toMatchObject({kind: 'refuse', reason: expect.stringMatching(/does not announce/)});
+  });
+
+  it('still refuses what is already known: OTA off, a wrong chip, Homie 5, gzip over MQTT', () => {
+    expect(planUpdate(device({otaEnabled: false}), firmware(), {loading: true})).toMatchObject({kind: 'refuse', reason: expect.stringMatching(/OTA is disabled/)});
+    expect(planUpdate(device({otaEnabled: undefined}), firmware({chip: 'esp32'}), {loading: true})).toMatchObject({kind: 'refuse', reason: expect.stringMatching(/esp32 image/)});
+    expect(planUpdate(device({homie: '5.0', otaEnabled: undefined}), firmware(), {loading: true})).toMatchObject({kind: 'refuse', reason: expect.stringMatching(/Homie 5/)});
+    expect(planUpdate(device({otaEnabled: undefined}), firmware({gzip: true}), {loading: true})).toMatchObject({kind: 'refuse', reason: expect.stringMatching(/gzip/)});
+  });
+
+  it('adds no note when nothing is missing', () => {
+    expect(planUpdate(device(), firmware(), {loading: true})).toEqual({kind: 'go', method: 'mqtt-push', warnings: []});
   });
 });
 

@@ -21,3 +21,16 @@ describe('the update picker order', () => {
     expect(choices[0]).toMatchObject({firmware: {name: 'sensor', version: '2.4.0'}, go: 1, upgrade: true});
   });
 });
+
+describe('the update picker while the inventory loads', () => {
+  const lacking = deviceRecord('hall', {fw: {name: 'sensor', version: '2.3.0'}, otaEnabled: undefined, implementation: undefined});
+  const upgrade = [firmwareRecord('sensor', '2.4.0')];
+
+  it('counts a device whose OTA announcement has not arrived yet as going, with the note that it is checked again', () => {
+    expect(firmwareChoices([lacking], upgrade, true)[0]).toMatchObject({go: 1, refuse: 0, warnings: [expect.stringMatching(/still arriving/)]});
+  });
+
+  it('refuses it once the load is over and the announcement never came', () => {
+    expect(firmwareChoices([lacking], upgrade, false)[0]).toMatchObject({go: 0, refuse: 1, refusal: expect.stringMatching(/does not announce/)});
+  });
+});

@@ -45,7 +45,21 @@ export interface PlanOptions {
    * would put a light's firmware on every relay.
    */
   readonly allowNameChange?: boolean;
+  /**
+   * The device's retained attributes are still arriving (the first load after a start or reconnect):
+   * what is missing may yet come, so a missing `$implementation/ota/enabled` or chip is not a refusal
+   * now. The job runner plans again on the complete record before anything is sent.
+   */
+  readonly loading?: boolean;
 }
+
+/** The inventory's load from the broker runs: attributes a device lacks may yet come (a DiscoveryStatus phase). */
+export function loadRunning(phase: string): boolean {
+  return phase === 'discovering' || phase === 'loading' || phase === 'verifying';
+}
+
+/** Why a plan made on a loading device may still change. */
+export const STILL_LOADING = 'its attributes are still arriving from the broker: checked again before it starts';
 
 export function planUpdate(device: DeviceRecord, firmware: FirmwareRecord, options: PlanOptions = {}): Plan {
   if (device.fw.checksum && device.fw.checksum.toLowerCase() === firmware.md5) {
@@ -54,16 +68,21 @@ export function planUpdate(device: DeviceRecord, firmware: FirmwareRecord, optio
   if (device.fw.name === firmware.name && device.fw.version !== undefined && compareVersions(device.fw.version, firmware.version) === 0) {
     return {kind: 'skip', reason: `already runs ${firmware.name} ${device.fw.version}`};
   }
-  const method = deliveryMethod(device);
-  if (typeof method !== 'string') return {kind: 'refuse', reason: method.refuse};
+  const warnings: string[] = [];
+  let method = deliveryMethod(device);
+  if (typeof method !== 'string') {
+    const mayYetCome = options.loading === true && device.otaEnabled === undefined && !device.homie.startsWith('5');
+    if (!mayYetCome) return {kind: 'refuse', reason: method.refuse};
+    method = 'mqtt-push';
+  }
   const deviceFamily = family(device.implementation) ?? (isHomie1(device) ? 'esp8266' : undefined);
   const imageFamily = family(firmware.chip);
   if (deviceFamily && imageFamily && deviceFamily !== imageFamily) {
     return {kind: 'refuse', reason: `${firmware.file} is an ${firmware.chip} image but the device is an ${device.implementation ?? deviceFamily}`};
   }
-  const warnings: string[] = [];
+  if (options.loading && (device.otaEnabled === undefined && !isHomie1(device) || !deviceFamily)) warnings.push(STILL_LOADING);
   if (!imageFamily) warnings.push(`the chip of ${firmware.file} is unknown`);
-  if (!deviceFamily) warnings.push('the device does not say which chip it is');
+  if (!deviceFamily && !options.loading) warnings.push('the device does not say which chip it is');
   if (method === 'mqtt-push') {
     if (firmware.gzip) return {kind: 'refuse', reason: 'gzip-compressed images cannot be pushed over MQTT (homie-esp8266 rejects them); use the plain .bin'};
     const topic = pushTopic(device.prefix, device.id, firmware.md5);

@@ -21,6 +21,8 @@ export interface NoticeSink {
 export interface DeviceLookup {
   get(key: string): DeviceRecord | undefined;
   list(): readonly DeviceRecord[];
+  /** the device's retained attributes are still arriving (what it lacks may yet come) */
+  isLoading?(key: string): boolean;
 }
 
 /** The inventory, and whether its first load from the broker is complete (jobs decide on complete records only). */

@@ -92,7 +92,7 @@ function queue(env: RequestEnv, keys: readonly string[], firmware: FirmwareRecor
   for (const key of keys) {
     const device = env.devices.get(key);
     const active = device ? env.jobs.activeJobFor(key) : undefined;
-    const plan = device && !active ? planUpdate(device, firmware, {allowNameChange}) : undefined;
+    const plan = device && !active ? planUpdate(device, firmware, {allowNameChange, loading: env.devices.isLoading?.(key) === true}) : undefined;
     if (!device || !plan) {
       refused.push({deviceKey: key, reason: active ? `already has job ${active.id} (${active.state})` : 'not in the inventory'});
     } else if (plan.kind === 'refuse') {

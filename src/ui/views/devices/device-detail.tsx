@@ -24,10 +24,12 @@ export interface DeviceDetailProps {
   readonly pinned?: boolean;
   /** P: pin or unpin this device */
   readonly onPin?: () => void;
+  /** the inventory's load from the broker runs: what the device lacks may yet come */
+  readonly loading?: boolean;
 }
 
 /** The detail of one device, live (rebuilt when its record changes), scrolled with the list keys; u updates it. */
-export function DeviceDetailView({deviceKey, focus, now, readonly, height, width, isActive, onBack, onUpdate, pinned = false, onPin}: DeviceDetailProps) {
+export function DeviceDetailView({deviceKey, focus, now, readonly, height, width, isActive, onBack, onUpdate, pinned = false, onPin, loading = false}: DeviceDetailProps) {
   const store = useStore();
   const [offset, setOffset] = usePersistentState('devices.detailOffset', 0);
   // the store builds this device's detail while it is shown
@@ -39,13 +41,13 @@ export function DeviceDetailView({deviceKey, focus, now, readonly, height, width
   // the focus changes whenever anything about the device or its jobs does: rebuild then (and once a second for ages)
   const lines = useMemo(() => {
     if (!mine?.detail) return null;
-    const all = detailLines(mine.detail, now, otaHistoryLines(mine, readonly));
+    const all = detailLines(mine.detail, now, otaHistoryLines(mine, readonly, loading));
     // right under the state: whether automatic rollouts leave it out
     all.splice(2, 0, pinned
       ? {text: `${'Pinned'.padEnd(11)}yes: left out of automatic rollouts (P unpins; u still updates it, with a warning)`, tone: 'warn'}
       : {text: `${'Pinned'.padEnd(11)}no (P pins it: automatic rollouts leave it out)`});
     return screenLines(all, width);
-  }, [mine, now, readonly, width, pinned]);
+  }, [mine, now, readonly, width, pinned, loading]);
   const budget = Math.max(1, height - 1);
   const at = useScrollKeys({lines: lines?.length ?? 0, budget, offset, setOffset, onBack, isActive,
     more: {scopes: ['device'], onKey: command => (command === 'devices.update' ? (onUpdate(), true) : command === 'devices.pin' && onPin ? (onPin(), true) : false)}});

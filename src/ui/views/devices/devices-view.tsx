@@ -13,6 +13,7 @@ import {FilterPrompt} from './filter-prompt.js';
 import {emptyMessage, statusLine, unknownFieldNote} from './status-line.js';
 import {useDevicesView} from './use-devices-view.js';
 import {useSameItems} from '../../hooks/use-same-items.js';
+import {loadRunning} from '../../../engine/ota/plan.js';
 
 export {MARKS_KEY} from './use-devices-view.js';
 
@@ -58,7 +59,7 @@ export function DevicesView({height, width, isActive}: ViewProps) {
     );
   }
   if (m.detailKey !== null) {
-    return <DeviceDetailView deviceKey={m.detailKey} focus={snapshot.focus} now={snapshot.now} readonly={snapshot.readonly} height={height} width={width} isActive={isActive} onBack={m.closeDetail} onUpdate={m.updateDetail} pinned={m.pinned.has(m.detailKey)} onPin={() => m.pin([m.detailKey!])} />;
+    return <DeviceDetailView deviceKey={m.detailKey} focus={snapshot.focus} now={snapshot.now} readonly={snapshot.readonly} height={height} width={width} isActive={isActive} onBack={m.closeDetail} onUpdate={m.updateDetail} loading={loadRunning(snapshot.devices.discovery.phase)} pinned={m.pinned.has(m.detailKey)} onPin={() => m.pin([m.detailKey!])} />;
   }
   if (overlay === null) return plain;
   return list(

@@ -8,9 +8,10 @@ import {dateTime} from '../../time.js';
 /**
  * The device's OTA history in its detail: the job running now (if any), then the finished updates,
  * newest first (from → to, when, how long, result, error); says so when homie-ota cannot update the
- * device at all. `readonly`: --readonly (u does nothing then).
+ * device at all. `readonly`: --readonly (u does nothing then). `loading`: the inventory's load from the
+ * broker runs, so a missing `$implementation/ota/enabled` may yet come.
  */
-export function otaHistoryLines(focus: DeviceFocus, readonly: boolean): DetailLine[] {
+export function otaHistoryLines(focus: DeviceFocus, readonly: boolean, loading = false): DetailLine[] {
   const lines: DetailLine[] = [];
   const active = focus.activeJob;
   if (active) {
@@ -21,7 +22,12 @@ export function otaHistoryLines(focus: DeviceFocus, readonly: boolean): DetailLi
   const history = focus.history;
   const device = focus.detail;
   const method = device ? deliveryMethod(device) : undefined;
-  if (method !== undefined && typeof method !== 'string') lines.push({text: `  homie-ota cannot update this device: ${method.refuse}`, tone: 'warn', hang: 2});
+  if (method !== undefined && typeof method !== 'string') {
+    const pending = loading && device!.otaEnabled === undefined && !device!.homie.startsWith('5');
+    lines.push(pending
+      ? {text: '  whether it takes OTA updates is not known yet: its attributes are still arriving from the broker', tone: 'muted', hang: 2}
+      : {text: `  homie-ota cannot update this device: ${method.refuse}`, tone: 'warn', hang: 2});
+  }
   else if (history.length === 0 && !active) lines.push({text: `  no updates by homie-ota yet${readonly ? '' : ' (u updates this device)'}`, tone: 'muted'});
   for (const h of history) {
     const took = h.durationMs !== undefined ? ` in ${humanDuration(h.durationMs / 1000)}` : '';

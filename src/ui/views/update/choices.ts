@@ -23,7 +23,7 @@ export interface FirmwareChoice {
  * Neither another name nor an older build is the first row while the devices' own firmware is in the
  * store, so u, Enter, y on a device that is up to date starts nothing it did not ask for.
  */
-export function firmwareChoices(devices: readonly DeviceRecord[], firmware: readonly FirmwareRecord[]): FirmwareChoice[] {
+export function firmwareChoices(devices: readonly DeviceRecord[], firmware: readonly FirmwareRecord[], loading = false): FirmwareChoice[] {
   const names = new Map<string, number>();
   for (const d of devices) if (d.fw.name) names.set(d.fw.name, (names.get(d.fw.name) ?? 0) + 1);
   const choices = firmware.map(f => {
@@ -33,7 +33,7 @@ export function firmwareChoices(devices: readonly DeviceRecord[], firmware: read
     let refusal: string | undefined;
     const warnings = new Set<string>();
     for (const d of devices) {
-      const plan = planUpdate(d, f, {allowNameChange: devices.length === 1});
+      const plan = planUpdate(d, f, {allowNameChange: devices.length === 1, loading});
       if (plan.kind === 'go') {
         go++;
         for (const w of plan.warnings) warnings.add(w);

@@ -6,7 +6,7 @@ import {useActions, useSnapshot} from '../../context.js';
 import type {DashboardActions, UpdateOutcome} from '../../../store/actions.js';
 import {useKeyLayer} from '../../keyboard.js';
 import {cannotReason, cannotReasons, firmwareChoices, summary, type FirmwareChoice} from './choices.js';
-import {planUpdate} from '../../../engine/ota/plan.js';
+import {loadRunning, planUpdate} from '../../../engine/ota/plan.js';
 import {toneColor, type Tone} from '../../theme.js';
 import {fit, wrap} from '../../cells.js';
 
@@ -35,12 +35,14 @@ export interface UpdateDialogProps {
  */
 export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: UpdateDialogProps) {
   const actions = useActions();
-  const {firmware, settings, policies} = useSnapshot();
+  const {firmware, settings, policies, devices: inventory} = useSnapshot();
+  // while the inventory loads, what a device lacks may yet come: the engine plans again before sending
+  const loading = loadRunning(inventory.discovery.phase);
   const pinnedHere = useMemo(() => {
     const pins = new Set(policies.pins);
     return devices.filter(d => pins.has(d.key)).map(d => d.id);
   }, [devices, policies.pins]);
-  const choices = useMemo(() => firmwareChoices(devices, firmware.rows.map(r => r.record)), [devices, firmware.rows]);
+  const choices = useMemo(() => firmwareChoices(devices, firmware.rows.map(r => r.record), loading), [devices, firmware.rows, loading]);
   // one confirmation asks once, however many times y is pressed while the answer comes
   const asked = useRef(false);
   const [index, setIndex] = useState(0);
@@ -91,7 +93,7 @@ export function UpdateDialog({devices, scope, height, width, onDone, onCancel}: 
   });
 
   if (choices.length === 0 || nothingGoes) return <NothingToPick choices={choices} scope={scope} root={settings.firmwareRoot} height={height} width={width} />;
-  if (confirming) return <ConfirmBox lines={confirmLines(confirming, devices, settings.concurrency, pinnedHere)} width={width} />;
+  if (confirming) return <ConfirmBox lines={confirmLines(confirming, devices, settings.concurrency, pinnedHere, loading)} width={width} />;
   const current = choices[index];
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={toneColor('accent')} paddingX={1} width={width}>
@@ -154,9 +156,9 @@ interface ConfirmLine {
 }
 
 /** The confirmation: the summary, the canary, what offline devices do, warnings, skipped and refused devices. */
-function confirmLines(c: FirmwareChoice, devices: readonly DeviceRecord[], concurrency: number, pinned: readonly string[] = []): ConfirmLine[] {
+function confirmLines(c: FirmwareChoice, devices: readonly DeviceRecord[], concurrency: number, pinned: readonly string[] = [], loading = false): ConfirmLine[] {
   // the job the queue makes first is the canary: the first device (in the list's order) that can go
-  const canary = devices.length > 1 ? devices.find(d => planUpdate(d, c.firmware, {allowNameChange: false}).kind === 'go') : undefined;
+  const canary = devices.length > 1 ? devices.find(d => planUpdate(d, c.firmware, {allowNameChange: false, loading}).kind === 'go') : undefined;
   const lines: ConfirmLine[] = [{text: `${summary(c, concurrency)}?`, bold: true}];
   if (devices.length > 1 && c.go > 1) lines.push({text: `${printable(canary?.id ?? '')} goes first; the rest follow once it is back on ${printable(c.firmware.version)}; stops after 1 failure.`});
   lines.push({text: 'Devices that are offline or asleep get it when they next report ready.', tone: 'muted'});
