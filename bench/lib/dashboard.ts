@@ -19,6 +19,7 @@ export async function startDashboard(args: string[]): Promise<StartedCli & {outp
   const env = {...process.env, TERM: 'xterm-256color'} as Record<string, string>;
   delete env.CI;
   const startedAt = performance.now();
+  const startedEpoch = Date.now();
   const term = pty.spawn(process.execPath, [CLI, '--http-host', '127.0.0.1', '--http-port', String(port), '--firmware-dir', path.join(dir, 'fw'),
     '--log-file', 'none', '--no-watch', ...args], {name: 'xterm-256color', cols: 100, rows: 30, cwd: dir, env});
   let out = '';
@@ -33,7 +34,7 @@ export async function startDashboard(args: string[]): Promise<StartedCli & {outp
   // a ChildProcess-shaped view of what the figures need
   const child = {get pid() { return term.pid; }, get exitCode() { return exitCode; }, kill: (s?: NodeJS.Signals) => term.kill(s)} as unknown as ChildProcess;
   return {
-    child, dir, startedAt, base: `http://127.0.0.1:${port}`, stderr: () => out.slice(-2000), output: () => out,
+    child, dir, startedAt, startedEpoch, base: `http://127.0.0.1:${port}`, stderr: () => out.slice(-2000), output: () => out,
     stop: async () => {
       if (exitCode === null) {
         term.kill('SIGTERM');

@@ -4,8 +4,10 @@
  * resident memory at that moment and its peak. Used by the benches and by scripts/profile-load.ts.
  *
  * "complete" = the device is listed, `$state` ready, firmware name and version and IP known (an inverted
- * GET /api/devices?filter= returns none that lack one), then checked on every 50th device's detail: all
- * nodes with their properties. Fleets come from publishFleet (firmware fleet-sensor 1.0.0, IP 10.x).
+ * GET /api/devices?filter= returns none that lack one), then checked on every 50th device's detail: its
+ * nodes listed. Afterwards, once homie-ota says the rest of the rows is in (discovery.detailsAt), the
+ * same devices' names and node properties are checked. Fleets come from publishFleet (firmware
+ * fleet-sensor 1.0.0, IP 10.x).
  *
  * How often "complete" is asked decides how truthful the time is: the list of devices lacking an
  * attribute costs homie-ota a JSON of every such record, so it cannot be asked every 50 ms while
@@ -33,8 +35,12 @@ export interface FleetStart {
   /** resident memory when complete, and the peak so far (VmHWM) */
   readonly rssMb: number;
   readonly peakRssMb: number;
-  /** false: a sampled device lacked nodes or properties */
+  /** false: a sampled device lacked its nodes when complete */
   readonly nodesKnown: boolean;
+  /** ms from spawn to homie-ota's discovery.detailsAt (name, signal, uptime, node properties; NaN: never said) */
+  readonly detailsMs: number;
+  /** false: once detailsAt was said, a sampled device lacked its name or a node's properties */
+  readonly detailsKnown: boolean;
   /** ms from spawn until the HTTP API first answered (the process start itself, on a loaded machine) */
   readonly answeringMs: number;
   /** [ms from spawn, devices lacking an attribute] at each time that was asked */
@@ -70,6 +76,8 @@ export interface StartedCli {
   readonly base: string;
   readonly dir: string;
   readonly startedAt: number;
+  /** Date.now() at the spawn, to place homie-ota's own timestamps */
+  readonly startedEpoch: number;
   stderr(): string;
   stop(): Promise<void>;
 }
@@ -83,12 +91,13 @@ export async function startCli(args: string[], options: {nodeArgs?: string[]; en
   }
   const port = await freePort();
   const startedAt = performance.now();
+  const startedEpoch = Date.now();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, '--headless', '--http-host', '127.0.0.1', '--http-port', String(port),
     '--firmware-dir', path.join(dir, 'fw'), '--log-file', 'none', '--no-watch', ...args], {stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, env: options.env ?? process.env});
   let stderr = '';
   child.stderr!.on('data', d => (stderr += d));
   return {
-    child, dir, startedAt, base: `http://127.0.0.1:${port}`, stderr: () => stderr,
+    child, dir, startedAt, startedEpoch, base: `http://127.0.0.1:${port}`, stderr: () => stderr,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise(resolve => child.once('exit', resolve));
@@ -161,14 +170,24 @@ export async function waitComplete(cli: StartedCli, count: number, options: {tim
   }
   const rssMb = procStatusMb(cli.child.pid!, 'VmRSS');
   const peakRssMb = procStatusMb(cli.child.pid!, 'VmHWM');
-  let nodesKnown = true;
   const list = (await getJson(`${cli.base}/api/devices`)) as Array<{key: string}>;
-  for (const r of list.filter((_, i) => i % 50 === 0 || i === list.length - 1)) {
-    const detail = await getJson(`${cli.base}/api/devices/${encodeURIComponent(r.key)}`);
+  const sampled = list.filter((_, i) => i % 50 === 0 || i === list.length - 1).map(r => `${cli.base}/api/devices/${encodeURIComponent(r.key)}`);
+  let nodesKnown = true;
+  for (const url of sampled) if ((await getJson(url)).nodes.length < 2) nodesKnown = false;
+  // the rest of the rows: homie-ota's word, then checked
+  let detailsAt: number | undefined;
+  while (count > 0 && detailsAt === undefined && Date.now() < deadline) {
+    detailsAt = (await getJson(`${cli.base}/api/inventory`)).discovery?.detailsAt;
+    if (detailsAt === undefined) await new Promise(resolve => setTimeout(resolve, 20));
+  }
+  let detailsKnown = detailsAt !== undefined || count === 0;
+  for (const url of detailsAt === undefined ? [] : sampled) {
+    const detail = await getJson(url);
     const properties = detail.nodes.reduce((n: number, node: {properties: unknown[]}) => n + node.properties.length, 0);
-    if (detail.nodes.length < 2 || properties < 3) nodesKnown = false;
+    if (!detail.name || properties < 3) detailsKnown = false;
   }
   const round = Math.round;
   return {devices: count, readyMs: round(readyMs), completeMs: round(completeMs), discoveryMs: round(discoveryMs), rssMb, peakRssMb, nodesKnown,
+    detailsMs: detailsAt === undefined ? NaN : detailsAt - cli.startedEpoch, detailsKnown,
     answeringMs: round(answeringMs), lackingTrace, loadedSaidMs: round(loadedSaidMs), claimedEarly};
 }

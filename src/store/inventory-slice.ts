@@ -14,7 +14,7 @@ export interface InventorySlice {
 }
 
 function sameDiscovery(a: DiscoveryStatus, b: DiscoveryStatus): boolean {
-  return a.phase === b.phase && a.subscribed === b.subscribed && a.queued === b.queued && a.completedAt === b.completedAt && a.rowsAt === b.rowsAt && a.lateFinds === b.lateFinds && a.loading === b.loading;
+  return a.phase === b.phase && a.subscribed === b.subscribed && a.queued === b.queued && a.completedAt === b.completedAt && a.rowsAt === b.rowsAt && a.detailsAt === b.detailsAt && a.lateFinds === b.lateFinds && a.loading === b.loading;
 }
 
 /** What the slice reads from the inventory. */

@@ -32,26 +32,31 @@ describe.runIf(runMosquittoTests)('a fleet on a stock mosquitto', () => {
     expect(engine.inventory.discoveryStatus.lateFinds).toBe(0);
   });
 
-  it('has every row complete (firmware, IP, signal, uptime, nodes with properties) before the devices\' own loads', async () => {
+  it('knows every device\'s firmware, IP and nodes, then its name, signal, uptime and node properties, before the devices\' own loads', async () => {
     const broker = await world.mosquitto();
     await publishFleet(broker.port, {count: 2000, generation: 'v3'});
     await publishFleet(broker.port, {count: 100, generation: 'v1', prefix: 'devices'});
     await publishFleet(broker.port, {count: 100, generation: 'v5', first: 5000});
     const {engine} = await world.start({overrides: {mqtt: broker.url, prefix: 'homie,devices'}});
-    // the first look once the row attributes are said to be in, while most devices' own loads still run
-    const status = await waitFor(() => (engine.inventory.discoveryStatus.rowsAt !== undefined ? engine.inventory.discoveryStatus : undefined), 'row attributes', 60_000, 1);
-    const list = engine.inventory.list();
+    // the first look once each stage is said to be in, while most devices' own loads still run
+    const rows = await waitFor(() => (engine.inventory.discoveryStatus.rowsAt !== undefined ? engine.inventory.discoveryStatus : undefined), 'what identifies a device', 60_000, 1);
+    let list = engine.inventory.list();
     expect(list).toHaveLength(2200);
-    expect(status.loading).toBeGreaterThan(1000);
-    // a Homie 5 description names no firmware, IP, signal or uptime
-    const lacking = list.filter(r => r.state !== 'ready' || (r.homie !== '5.0' && (!r.fw.name || !r.fw.version || r.signal === undefined || r.uptime === undefined || !r.ip)));
+    expect(rows.loading).toBeGreaterThan(1000);
+    // a Homie 5 description names no firmware or IP
+    const lacking = list.filter(r => r.state !== 'ready' || (r.homie !== '5.0' && (!r.fw.name || !r.fw.version || !r.ip)));
     expect(lacking.map(r => r.key).slice(0, 5)).toEqual([]);
-    const withoutNodes = list.filter(r => {
-      const nodes = engine.inventory.detail(r.key)?.nodes ?? [];
-      // Homie 1.x declares no properties: they are known from their values
-      return nodes.length === 0 || (r.homie !== '1.x' && nodes.some(n => n.properties.length === 0));
-    });
-    expect(withoutNodes.map(r => r.key).slice(0, 5)).toEqual([]);
+    const nodes = (key: string) => engine.inventory.detail(key)?.nodes ?? [];
+    expect(list.filter(r => nodes(r.key).length === 0).map(r => r.key).slice(0, 5)).toEqual([]);
+
+    const details = await waitFor(() => (engine.inventory.discoveryStatus.detailsAt !== undefined ? engine.inventory.discoveryStatus : undefined), 'the rest of the rows', 60_000, 1);
+    list = engine.inventory.list();
+    expect(details.loading).toBeGreaterThan(500);
+    const lackingDetails = list.filter(r => !r.name || (r.homie !== '5.0' && (r.signal === undefined || r.uptime === undefined)));
+    expect(lackingDetails.map(r => r.key).slice(0, 5)).toEqual([]);
+    // Homie 1.x declares no properties: they are known from their values
+    const withoutProperties = list.filter(r => r.homie !== '1.x' && nodes(r.key).some(n => n.properties.length === 0));
+    expect(withoutProperties.map(r => r.key).slice(0, 5)).toEqual([]);
     await waitFor(() => engine.inventory.discoveryStatus.phase === 'complete', 'every attribute loaded', 60_000);
     expect(engine.inventory.discoveryStatus.lateFinds).toBe(0);
   });

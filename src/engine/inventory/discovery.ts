@@ -1,6 +1,6 @@
 import type {Log} from '../log.js';
 import type {MqttConnection} from '../mqtt/connection.js';
-import {canSubscribe, deviceFilters, discoveryFilters, essentialFilters} from './topics.js';
+import {canSubscribe, detailFilters, deviceFilters, discoveryFilters, rowFilters} from './topics.js';
 
 /** The MQTT connection as discovery uses it. */
 export type DiscoveryMqtt = Pick<MqttConnection, 'subscribe' | 'unsubscribe' | 'statusTopic'> & Partial<Pick<MqttConnection, 'promptAcks'>>;
@@ -11,11 +11,12 @@ export type DiscoveryMqtt = Pick<MqttConnection, 'subscribe' | 'unsubscribe' | '
  * mosquitto drops QoS 0 messages to a client once about 1000 are waiting for its socket, and a
  * SUBSCRIBE's retained messages are queued right after its SUBACK. So:
  * 1. discovery: narrow filters at QoS 0 (`P/+/$state`, `P/+/$online`, `P/+/$homie`, `P/5/+/$state`),
- *    each matching at most one retained message per device; then, the same way, the attributes a device
- *    row shows (`P/+/$fw/name`, `P/+/$localip`, … see essentialFilters), one filter per SUBSCRIBE and the
+ *    each matching at most one retained message per device; then, the same way, the attributes that
+ *    identify a device (`P/+/$fw/name`, `P/+/$localip`, … see rowFilters), then the rest a row and its
+ *    nodes show (`P/+/$name`, `P/+/+/$properties`, … see detailFilters): one filter per SUBSCRIBE and the
  *    next sent only when the previous SUBACK is in, so at most two filters' retained messages wait at the
- *    broker. One UNSUBSCRIBE of them all ends that step: its UNSUBACK comes after all their messages, and
- *    live changes then come once, through the device's own filters;
+ *    broker. One UNSUBSCRIBE of a stage's filters ends it: its UNSUBACK comes after all their messages
+ *    (rowsAt, detailsAt), and live changes then come once, through the device's own filters;
  * 2. per device: three filters (`base/+`, `base/+/+`, `base/+/+/+`; no `#`, so firmware pushes do not
  *    echo back) sent in small batches, many in flight, sized from the topics per device seen so far so that
  *    all batches in flight produce at most IN_FLIGHT_BUDGET retained messages. A batch's retained
@@ -39,10 +40,12 @@ export interface DiscoveryStatus {
   readonly startedAt?: number;
   readonly completedAt?: number;
   /**
-   * ms since epoch: this session's devices found by then had the attributes their row shows (firmware,
-   * IP, signal, uptime, nodes), before their own subscriptions delivered the rest
+   * ms since epoch: this session's devices found by then had the attributes that identify them
+   * (firmware name and version, IP, nodes), before their own subscriptions delivered the rest
    */
   readonly rowsAt?: number;
+  /** ms since epoch: and their name, signal, uptime and each node's properties */
+  readonly detailsAt?: number;
   /** devices found by the verification pass that the first pass missed */
   readonly lateFinds: number;
   /**
@@ -98,6 +101,7 @@ export class Discovery {
   #startedAt: number | undefined;
   #completedAt: number | undefined;
   #rowsAt: number | undefined;
+  #detailsAt: number | undefined;
   #lateFinds = 0;
   #passes = 0;
   #countBeforePass = 0;
@@ -126,7 +130,7 @@ export class Discovery {
 
   get status(): DiscoveryStatus {
     const loading = this.#phase === 'discovering' ? this.host.deviceCount() : this.#queued.size + this.#awaiting.size;
-    return {phase: this.#phase, subscribed: this.#subscribed.size, queued: this.#queued.size, startedAt: this.#startedAt, completedAt: this.#completedAt, rowsAt: this.#rowsAt, lateFinds: this.#lateFinds, loading};
+    return {phase: this.#phase, subscribed: this.#subscribed.size, queued: this.#queued.size, startedAt: this.#startedAt, completedAt: this.#completedAt, rowsAt: this.#rowsAt, detailsAt: this.#detailsAt, lateFinds: this.#lateFinds, loading};
   }
 
   /** The device's retained attributes are still arriving (see DiscoveryStatus.loading). */
@@ -150,6 +154,7 @@ export class Discovery {
     this.#startedAt = this.now();
     this.#completedAt = undefined;
     this.#rowsAt = undefined;
+    this.#detailsAt = undefined;
     this.#firstLoadExpired = false;
     if (this.#firstLoadTimer) clearTimeout(this.#firstLoadTimer);
     this.#firstLoadTimer = setTimeout(() => (this.#firstLoadExpired = true), FIRST_LOAD_MS).unref();
@@ -161,28 +166,33 @@ export class Discovery {
       this.log.warn('could not subscribe to the discovery topics; retrying after the next reconnect');
       return;
     }
-    if (!(await this.#essentials(session))) return;
+    const rows = await this.#wildcards(session, this.prefixes.flatMap(rowFilters));
+    if (rows === null) return;
+    this.#rowsAt = rows;
+    const details = await this.#wildcards(session, this.prefixes.flatMap(detailFilters));
+    if (details === null) return;
+    this.#detailsAt = details;
     this.#setPhase('loading');
     for (const base of this.host.knownBases()) this.want(base);
     this.#pump();
   }
 
   /**
-   * Every device's row attributes, filter by filter (see the top of this file). Resolves false when the
-   * session ended meanwhile. A refused or failed filter is not fatal: each device's own filters deliver
-   * the same attributes a little later.
+   * One stage of attributes for every device, filter by filter (see the top of this file). Resolves
+   * when all their messages are in (undefined: not known, a filter failed), or null when the session
+   * ended meanwhile. A refused or failed filter is not fatal: each device's own filters deliver the
+   * same attributes a little later.
    */
-  async #essentials(session: number): Promise<boolean> {
-    const filters = this.prefixes.flatMap(essentialFilters);
+  async #wildcards(session: number, filters: readonly string[]): Promise<number | undefined | null> {
+    let all = true;
     for (const filter of filters) {
-      const ok = await this.mqtt.subscribe({[filter]: {qos: 0}});
-      if (session !== this.#session) return false;
-      if (!ok) break;
+      all = await this.mqtt.subscribe({[filter]: {qos: 0}});
+      if (session !== this.#session) return null;
+      if (!all) break;
     }
-    const ok = filters.length === 0 || (await this.mqtt.unsubscribe(filters));
-    if (session !== this.#session) return false;
-    if (ok) this.#rowsAt = this.now();
-    return true;
+    const ended = filters.length === 0 || (await this.mqtt.unsubscribe([...filters]));
+    if (session !== this.#session) return null;
+    return all && ended ? this.now() : undefined;
   }
 
   disconnected(): void {
