@@ -5,27 +5,27 @@ describe('topic parsing', () => {
   const prefixes = orderPrefixes(['homie', 'devices', 'home/homie']);
 
   it('reads prefix, id and path relative to the prefix', () => {
-    expect(parseTopic('homie/kitchen/$fw/name', prefixes)).toEqual([{prefix: 'homie', id: 'kitchen', v5: false, path: '$fw/name'}]);
-    expect(parseTopic('devices/abc123/$online', prefixes)).toEqual([{prefix: 'devices', id: 'abc123', v5: false, path: '$online'}]);
+    expect(parseTopic('homie/kitchen/$fw/name', prefixes)).toEqual([{prefix: 'homie', id: 'kitchen', v5: false, path: '$fw/name', key: 'homie/kitchen'}]);
+    expect(parseTopic('devices/abc123/$online', prefixes)).toEqual([{prefix: 'devices', id: 'abc123', v5: false, path: '$online', key: 'devices/abc123'}]);
   });
 
   it('parses multi-level prefixes relative to the prefix, never by index', () => {
-    expect(parseTopic('home/homie/garage/door/open', prefixes)).toEqual([{prefix: 'home/homie', id: 'garage', v5: false, path: 'door/open'}]);
+    expect(parseTopic('home/homie/garage/door/open', prefixes)).toEqual([{prefix: 'home/homie', id: 'garage', v5: false, path: 'door/open', key: 'home/homie/garage'}]);
     expect(orderPrefixes(['home', 'home/homie'])).toEqual(['home/homie', 'home']);
   });
 
   it('reads Homie 5 devices under <domain>/5/<id>, and keeps the Homie 3 reading of an id "5" as second choice', () => {
     expect(parseTopic('homie/5/lamp/$state', prefixes)).toEqual([
-      {prefix: 'homie', id: 'lamp', v5: true, path: '$state'},
-      {prefix: 'homie', id: '5', v5: false, path: 'lamp/$state'},
+      {prefix: 'homie', id: 'lamp', v5: true, path: '$state', key: 'homie/5/lamp'},
+      {prefix: 'homie', id: '5', v5: false, path: 'lamp/$state', key: 'homie/5'},
     ]);
-    expect(parseTopic('homie/5/$state', prefixes)).toEqual([{prefix: 'homie', id: '5', v5: false, path: '$state'}]);
+    expect(parseTopic('homie/5/$state', prefixes)).toEqual([{prefix: 'homie', id: '5', v5: false, path: '$state', key: 'homie/5'}]);
     expect(deviceKey('homie', 'lamp', true)).toBe('homie/5/lamp');
   });
 
   it('refuses what names no device: $broadcast, empty ids, topics outside the prefixes, bare device topics', () => {
     expect(parseTopic('homie/$broadcast/alert', prefixes)).toEqual([]);
-    expect(parseTopic('homie/5/$broadcast/alert', prefixes)).toEqual([{prefix: 'homie', id: '5', v5: false, path: '$broadcast/alert'}]);
+    expect(parseTopic('homie/5/$broadcast/alert', prefixes)).toEqual([{prefix: 'homie', id: '5', v5: false, path: '$broadcast/alert', key: 'homie/5'}]);
     expect(parseTopic('homie//$state', prefixes)).toEqual([]);
     expect(parseTopic('homiex/a/$state', prefixes)).toEqual([]);
     expect(parseTopic('homie/kitchen', prefixes)).toEqual([]);

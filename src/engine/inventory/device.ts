@@ -37,19 +37,15 @@ export class DeviceEntry {
    * retained replay. Returns true when something changed.
    */
   set(path: string, value: string | null, live = 0): boolean {
-    const old = this.topics.get(path);
     if (value === null) {
-      if (old === undefined) return false;
-      this.topics.delete(path);
-    } else if (old === value) {
-      if (live > 0) this.topics.set(path, old, undefined, live);
-      return false;
+      if (!this.topics.delete(path)) return false;
     } else {
-      if (old === undefined && this.topics.size >= MAX_TOPICS_PER_DEVICE && !ALWAYS_KEPT.has(path)) {
+      if (this.topics.size >= MAX_TOPICS_PER_DEVICE && !ALWAYS_KEPT.has(path) && !this.topics.has(path)) {
         this.dropped++;
         return false;
       }
-      this.topics.set(path, internValue(path, value), () => intern(path), live);
+      // one search: a new path is stored as an interned copy, a same value only renews its live time
+      if (this.topics.put(path, internValue(path, value), live, intern) === value) return false;
     }
     this.touch();
     if (path === '$description') this.cache.description = undefined;

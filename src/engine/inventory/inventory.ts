@@ -240,11 +240,12 @@ export class Inventory {
     if (this.#forgetter.offer(topic, payload, packet.retain)) return;
     const target = this.#pick(parseTopic(topic, this.#prefixes));
     if (!target || !isKeptPath(target.path)) return;
-    const key = deviceKey(target.prefix, target.id, target.v5);
-    if (this.#forgetting.size > 0 && this.#forgetting.has(key)) return;
-    const found = this.#entryFor(key, target, payload);
+    if (this.#forgetting.size > 0 && this.#forgetting.has(target.key)) return;
+    const found = this.#entryFor(target, payload);
     if (!found) return;
     const {entry, created} = found;
+    // the entry's own key from here on: the target's is cut from the topic
+    const key = entry.key;
     this.#noteSeen(entry, packet.retain);
     // A retained replay shows the broker's state when it handled our SUBSCRIBE; aedes delivers it a
     // moment late, so it must not undo a newer live message (a will "lost" that just came in)
@@ -274,8 +275,8 @@ export class Inventory {
   }
 
   /** The device a message is for; a new one only for a non-empty discovery attribute, within the cap. */
-  #entryFor(key: string, target: TopicTarget, payload: Buffer): {entry: DeviceEntry; created: boolean} | undefined {
-    const known = this.#entries.get(key);
+  #entryFor(target: TopicTarget, payload: Buffer): {entry: DeviceEntry; created: boolean} | undefined {
+    const known = this.#entries.get(target.key);
     if (known) {
       if (!known.confirmed) {
         known.confirmed = true; // not saved: confirmation is about this run
@@ -291,7 +292,7 @@ export class Inventory {
       return undefined;
     }
     const entry = new DeviceEntry(target.prefix, target.id, target.v5, true);
-    this.#entries.set(key, entry);
+    this.#entries.set(entry.key, entry);
     this.#discovery.want(entry.base);
     return {entry, created: true};
   }
@@ -325,8 +326,8 @@ export class Inventory {
   #pick(targets: TopicTarget[]): TopicTarget | undefined {
     if (targets.length < 2) return targets[0];
     const [v5, legacy] = targets as [TopicTarget, TopicTarget];
-    if (this.#entries.has(deviceKey(v5.prefix, v5.id, true))) return v5;
-    if (this.#entries.has(deviceKey(legacy.prefix, legacy.id, false))) return legacy;
+    if (this.#entries.has(v5.key)) return v5;
+    if (this.#entries.has(legacy.key)) return legacy;
     return isDiscoveryPath(v5.path, true) ? v5 : legacy;
   }
 

@@ -35,22 +35,33 @@ export class TopicStore implements Iterable<[string, string]> {
 
   /** When the value of `path` last came in a live (not retained) message; 0 if never. */
   liveAt(path: string): number {
+    if (!this.#live) return 0;
     const at = this.#find(path);
-    return at < 0 || !this.#live ? 0 : this.#live[at]!;
+    return at < 0 ? 0 : this.#live[at]!;
   }
 
-  /** Set a value; `newPath` is stored only when the path is new (an interned copy); `live` as liveAt. */
-  set(path: string, value: string, newPath: () => string = () => path, live = 0): void {
+  /** Set a value; `live` as liveAt. */
+  set(path: string, value: string, live = 0): void {
+    this.put(path, value, live, identity);
+  }
+
+  /**
+   * Set a value and return the one it replaced (undefined: the path is new, and `newPath(path)` is
+   * stored: an interned copy), in one search; `live` as liveAt.
+   */
+  put(path: string, value: string, live: number, newPath: (path: string) => string): string | undefined {
     const at = this.#find(path);
     if (live > 0 && !this.#live) this.#live = this.#paths.map(() => 0);
     if (at >= 0) {
+      const old = this.#values[at];
       this.#values[at] = value;
       if (live > 0) this.#live![at] = live;
-    } else {
-      this.#paths.push(newPath());
-      this.#values.push(value);
-      this.#live?.push(live);
+      return old;
     }
+    this.#paths.push(newPath(path));
+    this.#values.push(value);
+    this.#live?.push(live);
+    return undefined;
   }
 
   delete(path: string): boolean {
@@ -74,3 +85,5 @@ export class TopicStore implements Iterable<[string, string]> {
     return this.entries();
   }
 }
+
+const identity = (path: string): string => path;

@@ -14,6 +14,11 @@ export interface TopicTarget {
   readonly v5: boolean;
   /** the levels below the device joined by "/", e.g. "$fw/name" or "sensor/temperature" */
   readonly path: string;
+  /**
+   * deviceKey(prefix, id, v5), cut from the topic (no new string to hash for every message); it holds
+   * the whole topic, so keep `deviceKey(…)` instead
+   */
+  readonly key: string;
 }
 
 /** The device key used everywhere: "<prefix>/<id>", Homie 5 "<domain>/5/<id>". It is also the topic base. */
@@ -65,10 +70,10 @@ export function parseTopic(topic: string, prefixes: readonly string[]): TopicTar
       const v5End = topic.indexOf('/', idEnd + 1);
       if (v5End > 0) {
         const id = topic.slice(idEnd + 1, v5End);
-        if (isDeviceId(id)) out.push({prefix, id, v5: true, path: topic.slice(v5End + 1)});
+        if (isDeviceId(id)) out.push({prefix, id, v5: true, path: topic.slice(v5End + 1), key: topic.slice(0, v5End)});
       }
     }
-    if (isDeviceId(first)) out.push({prefix, id: first, v5: false, path: topic.slice(idEnd + 1)});
+    if (isDeviceId(first)) out.push({prefix, id: first, v5: false, path: topic.slice(idEnd + 1), key: topic.slice(0, idEnd)});
     return out;
   }
   return [];
