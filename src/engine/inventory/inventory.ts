@@ -15,7 +15,7 @@ import {buildRecord, stateOf, type RecordContext} from './record.js';
 import {RecordList} from './record-list.js';
 import type {TopicStore} from './topic-store.js';
 import {SaveScheduler} from './save-scheduler.js';
-import {deviceKey, isDiscoveryPath, isKeptPath, orderPrefixes, parseTopic, type TopicTarget} from './topics.js';
+import {isDiscoveryPath, isKeptPath, orderPrefixes, parseTopic, type TopicTarget} from './topics.js';
 import type {DeviceDetail, DeviceRecord, ForgetResult, InventoryStatus, Lookup} from './types.js';
 import {ChangeNotifier} from './change-notifier.js';
 
