@@ -11,10 +11,11 @@
  *
  * How often "complete" is asked decides how truthful the time is: the list of devices lacking an
  * attribute costs homie-ota a JSON of every such record, so it cannot be asked every 50 ms while
- * thousands lack one. GET /api/inventory (cheap) is asked every 10 ms until every device is ready, then every 50 ms; once it says few devices'
- * attributes are still arriving (discovery.loading under 2 %), or that every row's attributes are in
- * (discovery.rowsAt), or few lack one, the list is asked every
- * COMPLETE_POLL_MS, and only a list with none lacking counts. homie-ota's own word is never taken:
+ * thousands lack one. GET /api/inventory (cheap) is asked every 10 ms until every device is ready and
+ * homie-ota says the rows are in, then every 50 ms. Once it says few devices' attributes are still
+ * arriving (discovery.loading under 2 %), or that every device's firmware, IP and nodes are in
+ * (discovery.rowsAt), or few lack one, the list is asked at once and then every COMPLETE_POLL_MS,
+ * and only a list with none lacking counts. homie-ota's own word is never taken:
  * `claimedEarly` says when it said "loaded" while the list still showed devices lacking attributes. Before
  * that the list is asked every SLOW_POLL_MS, in case homie-ota never says so (the time is then up to
  * that late, which `lackingTrace` shows).
@@ -165,8 +166,9 @@ export async function waitComplete(cli: StartedCli, count: number, options: {tim
       if (lacking === 0) completeMs = since();
     }
     if (!Number.isNaN(completeMs)) break;
-    // every 10 ms until every device is ready (the figure would otherwise be up to 50 ms late), then 50
-    await new Promise(resolve => setTimeout(resolve, Number.isNaN(readyMs) ? 10 : 50));
+    // every 10 ms until every device is ready and until homie-ota says the rows are in (either figure
+    // would otherwise be up to 50 ms late), then 50
+    await new Promise(resolve => setTimeout(resolve, Number.isNaN(readyMs) || !close ? 10 : 50));
   }
   const rssMb = procStatusMb(cli.child.pid!, 'VmRSS');
   const peakRssMb = procStatusMb(cli.child.pid!, 'VmHWM');
