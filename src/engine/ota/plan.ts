@@ -59,7 +59,7 @@ export function loadRunning(phase: string): boolean {
 }
 
 /** Why a plan made on a loading device may still change. */
-export const STILL_LOADING = 'its attributes are still arriving from the broker: checked again before it starts';
+export const STILL_LOADING = 'attributes still arriving from the broker: OTA support and chip are checked again before the update starts';
 
 export function planUpdate(device: DeviceRecord, firmware: FirmwareRecord, options: PlanOptions = {}): Plan {
   if (device.fw.checksum && device.fw.checksum.toLowerCase() === firmware.md5) {
