@@ -77,7 +77,11 @@ describe('headless output for a sysadmin (the built CLI, no terminal)', () => {
     const created = await proc.api('/api/jobs', {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({device: fleet.devices[10]!.id, firmware: 'relay@1.1.0'})});
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const key = fleet.devices[10]!.key;
-    await waitFor(() => deviceLines().some(l => l.includes(`devices: ${key}`) && l.includes('now runs relay 1.1.0 (was relay 1.0.0)')), 'the firmware line', 20_000);
+    await waitFor(() => deviceLines().some(l => l.includes(`devices: ${key}`) && l.includes('now runs relay 1.1.0 (was relay 1.0.0)')), 'the firmware line', 20_000).catch(async (error: Error) => {
+      // say why: where the job is, and what was printed about the device
+      const job = (await proc!.api('/api/jobs')).body.jobs?.find((j: {deviceKey: string}) => j.deviceKey === key);
+      throw new Error(`${error.message}; the job: ${JSON.stringify(job?.timeline ?? job)}; lines about it: ${deviceLines().filter(l => l.includes(key)).join(' | ')}`);
+    });
 
     // nothing said twice in a row, no dashboard hints
     const lines = all().map(body);
