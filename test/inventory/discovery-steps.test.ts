@@ -27,7 +27,7 @@ describe('the discovery steps', () => {
     expect(discovery.status.detailsAt).toBeGreaterThanOrEqual(discovery.status.rowsAt!);
   });
 
-  it('does not say a stage is in when one of its filters was refused', async () => {
+  it('does not say a stage is in when one of its filters could not be subscribed', async () => {
     const mqtt = {
       statusTopic: 'homie-ota/status',
       subscribe: async (filters: Record<string, unknown>) => !Object.keys(filters).includes('homie/+/$stats/signal'),

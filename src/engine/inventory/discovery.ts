@@ -179,9 +179,10 @@ export class Discovery {
 
   /**
    * One stage of attributes for every device, filter by filter (see the top of this file). Resolves
-   * when all their messages are in (undefined: not known, a filter failed), or null when the session
-   * ended meanwhile. A refused or failed filter is not fatal: each device's own filters deliver the
-   * same attributes a little later.
+   * when all their messages are in (undefined: not known, a SUBSCRIBE failed), or null when the session
+   * ended meanwhile. A failed filter is not fatal: each device's own filters deliver the same attributes
+   * a little later. (A filter the broker refuses in its SUBACK is only logged by the connection: the
+   * stage is then said to be in without its messages.)
    */
   async #wildcards(session: number, filters: readonly string[]): Promise<number | undefined | null> {
     let all = true;
