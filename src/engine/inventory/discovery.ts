@@ -1,5 +1,6 @@
 import type {Log} from '../log.js';
 import type {MqttConnection} from '../mqtt/connection.js';
+import {loadRunning} from '../util/load-phase.js';
 import {canSubscribe, detailFilters, deviceFilters, discoveryFilters, rowFilters} from './topics.js';
 
 /** The MQTT connection as discovery uses it. */
@@ -353,7 +354,7 @@ export class Discovery {
   #setPhase(phase: DiscoveryPhase): void {
     if (phase === this.#phase) return;
     this.#phase = phase;
-    this.mqtt.promptAcks?.(phase === 'discovering' || phase === 'loading' || phase === 'verifying');
+    this.mqtt.promptAcks?.(loadRunning(phase));
     this.host.changed();
   }
 }

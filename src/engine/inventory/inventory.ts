@@ -6,6 +6,7 @@ import {buildDetail} from './detail.js';
 import {DeviceEntry} from './device.js';
 import type {InventoryDeps} from './deps.js';
 import {Discovery, type DiscoveryStatus} from './discovery.js';
+import {loadRunning} from '../util/load-phase.js';
 import {FirmwareIndex} from './firmware-index.js';
 import {Forgetter, type ForgetProgress} from './forget.js';
 import {MAX_DEVICES, valueLimit} from './limits.js';
@@ -158,7 +159,7 @@ export class Inventory {
     const {phase, loading} = this.#discovery.status;
     const devices = this.#entries.size;
     const attributesLoaded = Math.max(0, devices - loading);
-    const busy = (phase === 'discovering' || phase === 'loading' || phase === 'verifying') && loading > 0;
+    const busy = loadRunning(phase) && loading > 0;
     return {devices, phase, loading: busy, attributesLoaded, ...(busy ? {progress: `loading: attributes ${attributesLoaded.toLocaleString('en-US')} of ${devices.toLocaleString('en-US')} devices`} : {})};
   }
 

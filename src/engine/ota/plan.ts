@@ -53,9 +53,12 @@ export interface PlanOptions {
   readonly loading?: boolean;
 }
 
-/** The inventory's load from the broker runs: attributes a device lacks may yet come (a DiscoveryStatus phase). */
-export function loadRunning(phase: string): boolean {
-  return phase === 'discovering' || phase === 'loading' || phase === 'verifying';
+/**
+ * All that stands against a device is its missing `$implementation/ota/enabled` (a homie-esp8266 2.x/3.x
+ * device announces it; while its attributes arrive, the announcement may yet come).
+ */
+export function awaitsAnnouncement(device: DeviceRecord): boolean {
+  return device.otaEnabled === undefined && !isHomie1(device) && !device.homie.startsWith('5');
 }
 
 /** Why a plan made on a loading device may still change. */
@@ -71,8 +74,7 @@ export function planUpdate(device: DeviceRecord, firmware: FirmwareRecord, optio
   const warnings: string[] = [];
   let method = deliveryMethod(device);
   if (typeof method !== 'string') {
-    const mayYetCome = options.loading === true && device.otaEnabled === undefined && !device.homie.startsWith('5');
-    if (!mayYetCome) return {kind: 'refuse', reason: method.refuse};
+    if (!options.loading || !awaitsAnnouncement(device)) return {kind: 'refuse', reason: method.refuse};
     method = 'mqtt-push';
   }
   const deviceFamily = family(device.implementation) ?? (isHomie1(device) ? 'esp8266' : undefined);
@@ -80,7 +82,7 @@ export function planUpdate(device: DeviceRecord, firmware: FirmwareRecord, optio
   if (deviceFamily && imageFamily && deviceFamily !== imageFamily) {
     return {kind: 'refuse', reason: `${firmware.file} is an ${firmware.chip} image but the device is an ${device.implementation ?? deviceFamily}`};
   }
-  if (options.loading && (device.otaEnabled === undefined && !isHomie1(device) || !deviceFamily)) warnings.push(STILL_LOADING);
+  if (options.loading && (awaitsAnnouncement(device) || !deviceFamily)) warnings.push(STILL_LOADING);
   if (!imageFamily) warnings.push(`the chip of ${firmware.file} is unknown`);
   if (!deviceFamily && !options.loading) warnings.push('the device does not say which chip it is');
   if (method === 'mqtt-push') {

@@ -13,7 +13,7 @@ import {FilterPrompt} from './filter-prompt.js';
 import {emptyMessage, statusLine, unknownFieldNote} from './status-line.js';
 import {useDevicesView} from './use-devices-view.js';
 import {useSameItems} from '../../hooks/use-same-items.js';
-import {loadRunning} from '../../../engine/ota/plan.js';
+import {loadRunning} from '../../../engine/util/load-phase.js';
 
 export {MARKS_KEY} from './use-devices-view.js';
 

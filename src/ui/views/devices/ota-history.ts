@@ -1,6 +1,6 @@
 import type {DeviceFocus} from '../../../store/dashboard-store.js';
 import {percent} from '../../../engine/ota/job.js';
-import {deliveryMethod} from '../../../engine/ota/plan.js';
+import {awaitsAnnouncement, deliveryMethod} from '../../../engine/ota/plan.js';
 import {humanDuration, printable} from '../../../engine/util/text.js';
 import type {DetailLine} from './detail-lines.js';
 import {dateTime} from '../../time.js';
@@ -23,8 +23,7 @@ export function otaHistoryLines(focus: DeviceFocus, readonly: boolean, loading =
   const device = focus.detail;
   const method = device ? deliveryMethod(device) : undefined;
   if (method !== undefined && typeof method !== 'string') {
-    const pending = loading && device!.otaEnabled === undefined && !device!.homie.startsWith('5');
-    lines.push(pending
+    lines.push(loading && awaitsAnnouncement(device!)
       ? {text: '  whether it takes OTA updates is not known yet: its attributes are still arriving from the broker', tone: 'muted', hang: 2}
       : {text: `  homie-ota cannot update this device: ${method.refuse}`, tone: 'warn', hang: 2});
   }

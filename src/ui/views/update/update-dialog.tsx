@@ -6,7 +6,8 @@ import {useActions, useSnapshot} from '../../context.js';
 import type {DashboardActions, UpdateOutcome} from '../../../store/actions.js';
 import {useKeyLayer} from '../../keyboard.js';
 import {cannotReason, cannotReasons, firmwareChoices, summary, type FirmwareChoice} from './choices.js';
-import {loadRunning, planUpdate} from '../../../engine/ota/plan.js';
+import {planUpdate} from '../../../engine/ota/plan.js';
+import {loadRunning} from '../../../engine/util/load-phase.js';
 import {toneColor, type Tone} from '../../theme.js';
 import {fit, wrap} from '../../cells.js';
 
